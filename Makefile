@@ -1,0 +1,134 @@
+# Datacave build.  `make help` lists the targets.
+#
+# Layout of the output (BUILD, default build/):
+#   build/bin/datacave          the host
+#   build/modules/<name>.so     one per folder in modules/
+#   build/tests/...             test programs and test modules
+# `make sanitize` does the same in build-san/ with ASan and UBSan.
+
+BUILD    ?= build
+CC       ?= cc
+CLANG    ?= clang
+OPT      ?= -O2
+PREFIX   ?= /usr/local
+SHARED   ?= $(abspath ../shared)
+FUZZ_SECONDS ?= 60
+
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+OPT      := -O1
+endif
+
+CSTD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+WARN     := -Wall -Wextra -Werror
+CFLAGS_ALL := $(CSTD) $(WARN) -g $(OPT) $(SANFLAGS) -Iinclude $(EXTRA_CFLAGS)
+
+PUB_HEADERS := $(wildcard include/datacave/*.h)
+MODULE_MAP  := sdk/datacave-module.map
+
+# ---- the host ---------------------------------------------------------------
+HOST_SRCS := $(wildcard host/*.c)
+HOST_OBJS := $(patsubst host/%.c,$(BUILD)/obj/host/%.o,$(HOST_SRCS))
+HOST_LIB_OBJS := $(filter-out $(BUILD)/obj/host/main.o,$(HOST_OBJS))
+HOST_LIBS := -ldl -ljansson -lpthread
+
+# ---- modules: every folder in modules/ is one .so ----------------------------
+MODULES     := $(patsubst modules/%/,%,$(wildcard modules/*/))
+MODULE_SOS  := $(patsubst %,$(BUILD)/modules/%.so,$(MODULES))
+MOD_CFLAGS  := $(CFLAGS_ALL) -fPIC -fvisibility=hidden
+MOD_LDFLAGS := -shared -Wl,-z,defs -Wl,--version-script=$(MODULE_MAP) $(SANFLAGS)
+# A module folder may hold module.mk setting LIBS_<name> (e.g. -lzstd).
+-include $(wildcard modules/*/module.mk)
+
+.PHONY: all deps run test check sanitize bench fuzz install clean help
+all: deps $(BUILD)/bin/datacave $(MODULE_SOS)
+
+deps:
+	@scripts/deps.sh check 2>/dev/null || scripts/deps.sh install
+
+$(BUILD)/obj/host/%.o: host/%.c $(wildcard host/*.h) $(PUB_HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ihost -c $< -o $@
+
+$(BUILD)/bin/datacave: $(HOST_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(HOST_LIBS)
+
+.SECONDEXPANSION:
+$(BUILD)/modules/%.so: $$(wildcard modules/%/*.c) $$(wildcard modules/%/*.h) $(PUB_HEADERS) $(MODULE_MAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(MOD_CFLAGS) -o $@ $(filter %.c,$^) $(MOD_LDFLAGS) $(LIBS_$*)
+
+# ---- tests --------------------------------------------------------------------
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(HOST_LIB_OBJS) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ihost -Itests/unit -o $@ $< $(HOST_LIB_OBJS) -lcmocka $(HOST_LIBS)
+
+# Test modules: purpose-built good and bad modules (tests/modules/modules.mk).
+TEST_MODULE_DIR := $(BUILD)/tests/modules
+TEST_MODULES :=
+-include tests/modules/modules.mk
+
+TEST_ENV := DATACAVE_BUILD=$(abspath $(BUILD)) DATACAVE_SHARED=$(SHARED) \
+            DATACAVE_TEST_MODULES=$(abspath $(TEST_MODULE_DIR)) CC=$(CC)
+
+test: all $(UNIT_BINS) $(TEST_MODULES)
+	@$(TEST_ENV) tests/run.sh $(UNIT_BINS)
+
+check: test
+
+sanitize: deps
+	$(MAKE) BUILD=build-san SAN=1 test
+
+# ---- benchmarks ------------------------------------------------------------------
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bin/datacave-%,$(BENCH_SRCS))
+
+$(BUILD)/bin/datacave-%: bench/%.c $(HOST_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ihost -o $@ $< $(HOST_LIB_OBJS) $(HOST_LIBS)
+
+bench: all $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+
+# ---- fuzzing ---------------------------------------------------------------------
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_HOST := $(filter-out host/main.c,$(HOST_SRCS))
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_HOST) $(wildcard host/*.h)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Ihost \
+	    -o $@ $< $(FUZZ_HOST) $(HOST_LIBS)
+
+fuzz: deps $(FUZZ_BINS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) DATACAVE_SHARED=$(SHARED) tests/fuzz/run.sh $(FUZZ_BINS)
+
+# ---- running and installing -----------------------------------------------------
+run: all
+	$(BUILD)/bin/datacave serve --config config.example.toml
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/datacave/modules \
+	    $(DESTDIR)$(PREFIX)/include/datacave $(DESTDIR)$(PREFIX)/share/datacave
+	install -m 755 $(BUILD)/bin/datacave $(DESTDIR)$(PREFIX)/bin/
+	$(if $(MODULE_SOS),install -m 644 $(MODULE_SOS) $(DESTDIR)$(PREFIX)/lib/datacave/modules/)
+	install -m 644 $(PUB_HEADERS) $(DESTDIR)$(PREFIX)/include/datacave/
+	cp -r sdk $(DESTDIR)$(PREFIX)/share/datacave/
+	install -m 644 config.example.toml $(DESTDIR)$(PREFIX)/share/datacave/
+
+clean:
+	rm -rf build build-san
+
+help:
+	@echo "make            build the host and every module (installs missing packages)"
+	@echo "make run        build and serve with config.example.toml (data in ./data)"
+	@echo "make test       build and run every test"
+	@echo "make sanitize   the same with ASan and UBSan, in build-san/"
+	@echo "make bench      build and run the benchmarks"
+	@echo "make fuzz       run every fuzz target for FUZZ_SECONDS (default 60) each"
+	@echo "make install    install under PREFIX (default /usr/local)"
+	@echo "make clean      remove build outputs"

@@ -1,0 +1,154 @@
+/*
+ * datacave/storage.h - the storage kind: an ordered key/value engine with
+ * snapshots and atomic write batches.
+ *
+ * Keys and values are byte strings compared with memcmp (shorter first on a
+ * common prefix).  Every committed batch gets the next sequence number; a
+ * snapshot is a sequence number, and a read at a snapshot sees exactly the
+ * batches committed at or before it.
+ *
+ * Threads: a dc_store may be used from any number of threads at once (get,
+ * write, iterators, snapshots).  A dc_iter belongs to one thread at a time.
+ * close() may only be called when no other call on the store is running and
+ * every iterator and snapshot is released.
+ */
+#ifndef DATACAVE_STORAGE_H
+#define DATACAVE_STORAGE_H
+
+#include "abi.h"
+#include "error.h"
+
+#define DC_STORAGE_VTABLE_MAJOR 0
+#define DC_STORAGE_VTABLE_MINOR 1
+
+typedef struct dc_store dc_store;
+typedef struct dc_snapshot dc_snapshot;
+typedef struct dc_iter dc_iter;
+
+typedef struct dc_store_options {
+    uint32_t size;          /* sizeof(dc_store_options)                   */
+    const char *path;       /* data directory; NULL lets the module use
+                               [storage] data_dir                          */
+    bool create_if_missing; /* make an empty store when none exists       */
+    bool read_only;         /* open without writing anything              */
+} dc_store_options;
+
+typedef enum dc_sync_mode {
+    DC_SYNC_DEFAULT = 0,    /* the store's configured mode                */
+    DC_SYNC_ALWAYS = 1,     /* durable when write() returns               */
+    DC_SYNC_NONE = 2        /* may be lost in a crash, never half-applied */
+} dc_sync_mode;
+
+typedef struct dc_write_options {
+    uint32_t size;
+    uint32_t sync;          /* dc_sync_mode                               */
+} dc_write_options;
+
+typedef struct dc_read_options {
+    uint32_t size;
+    const dc_snapshot *snapshot; /* NULL: the latest committed state     */
+    const uint8_t *lower;   /* iterators: first key allowed (inclusive),
+                               NULL for none                              */
+    size_t lower_len;
+    const uint8_t *upper;   /* iterators: end key (exclusive), NULL: none */
+    size_t upper_len;
+    bool skip_cache;        /* a scan that should not evict hot blocks    */
+} dc_read_options;
+
+typedef enum dc_batch_op_kind {
+    DC_OP_PUT = 1,          /* key -> value                               */
+    DC_OP_DELETE = 2,       /* remove key                                 */
+    DC_OP_DELETE_RANGE = 3  /* remove [key, value) (value is the end key) */
+} dc_batch_op_kind;
+
+typedef struct dc_batch_op {
+    uint32_t op;            /* dc_batch_op_kind                           */
+    const uint8_t *key;
+    size_t key_len;
+    const uint8_t *value;   /* PUT: the value; DELETE_RANGE: the end key */
+    size_t value_len;
+} dc_batch_op;
+
+/* Receives a value from get(); `value` is borrowed for the duration of the
+ * call.  A non-zero return is passed back as get()'s result. */
+typedef int (*dc_value_fn)(void *ud, const uint8_t *value, size_t len);
+
+/* Statistics, filled by stats(). */
+typedef struct dc_store_stats {
+    uint32_t size;
+    uint64_t last_seq;          /* newest committed sequence number       */
+    uint64_t live_bytes;        /* approximate bytes of live files        */
+    uint64_t memtable_bytes;
+    uint32_t levels;            /* levels reported in files_per_level     */
+    uint64_t files_per_level[16];
+    uint64_t bytes_per_level[16];
+} dc_store_stats;
+
+typedef struct dc_storage_vtable {
+    uint32_t size;          /* sizeof(dc_storage_vtable) as built         */
+
+    /* Required.  Open (or create) the store described by `opts`.  One store
+     * per directory per process; a directory in use by another process is
+     * DC_EBUSY.  Errors name the file at fault. */
+    int (*open)(void *instance, const dc_store_options *opts, dc_store **out,
+                dc_error *err);
+    /* Required.  Close the store; flushes nothing that is not already
+     * durable by its sync mode. */
+    void (*close)(dc_store *s);
+
+    /* Required.  Look up `key`; calls fn(ud, value, len) when found.
+     * Returns DC_ENOTFOUND when absent. */
+    int (*get)(dc_store *s, const dc_read_options *ro, const uint8_t *key,
+               size_t key_len, dc_value_fn fn, void *ud, dc_error *err);
+
+    /* Required.  Apply `nops` operations as one atomic batch.  *seq (when
+     * not NULL) gets the batch's sequence number.  When this returns 0 with
+     * DC_SYNC_ALWAYS in effect, the batch survives a crash. */
+    int (*write)(dc_store *s, const dc_write_options *wo,
+                 const dc_batch_op *ops, size_t nops, uint64_t *seq,
+                 dc_error *err);
+
+    /* Required.  Pin the current state.  Valid until snapshot_release. */
+    int (*snapshot_acquire)(dc_store *s, dc_snapshot **out, dc_error *err);
+    /* Required. */
+    uint64_t (*snapshot_seq)(const dc_snapshot *snap);
+    /* Required. */
+    void (*snapshot_release)(dc_store *s, dc_snapshot *snap);
+
+    /* Required.  An iterator over [lower, upper) at ro->snapshot (or the
+     * state when it is opened).  It starts unpositioned: seek first.
+     * Keys and values it hands out are valid until the next call that
+     * moves it or closes it. */
+    int (*iter_open)(dc_store *s, const dc_read_options *ro, dc_iter **out,
+                     dc_error *err);
+    void (*iter_seek)(dc_iter *it, const uint8_t *key, size_t key_len);
+    void (*iter_seek_first)(dc_iter *it);
+    void (*iter_next)(dc_iter *it);
+    bool (*iter_valid)(const dc_iter *it);
+    void (*iter_key)(const dc_iter *it, const uint8_t **key, size_t *len);
+    void (*iter_value)(const dc_iter *it, const uint8_t **val, size_t *len);
+    /* 0 while no error happened; otherwise the error that made the
+     * iterator invalid (corruption, I/O) is copied into *err. */
+    int (*iter_status)(const dc_iter *it, dc_error *err);
+    void (*iter_close)(dc_iter *it);
+
+    /* Required.  The sequence number of the newest version of `key`
+     * (a put or a delete), 0 when it was never written.  The SQL module
+     * uses it to detect write-write conflicts. */
+    int (*key_seq)(dc_store *s, const uint8_t *key, size_t key_len,
+                   uint64_t *seq, dc_error *err);
+
+    /* Optional (NULL: unsupported).  Reverse iteration. */
+    void (*iter_seek_last)(dc_iter *it);
+    void (*iter_seek_for_prev)(dc_iter *it, const uint8_t *key, size_t len);
+    void (*iter_prev)(dc_iter *it);
+
+    /* Optional.  Write the memtable out; compact a key range (NULL bounds:
+     * everything); statistics. */
+    int (*flush)(dc_store *s, dc_error *err);
+    int (*compact)(dc_store *s, const uint8_t *begin, size_t begin_len,
+                   const uint8_t *end, size_t end_len, dc_error *err);
+    int (*stats)(dc_store *s, dc_store_stats *out);
+} dc_storage_vtable;
+
+#endif

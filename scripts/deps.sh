@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Datacave needs to build and test, only when
+# one is missing.  `deps.sh check` only reports (exit 1 when something is
+# missing); `deps.sh` (or `deps.sh install`) installs what is missing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential pkg-config binutils
+  libssl-dev libjansson-dev libzstd-dev libmicrohttpd-dev libcmocka-dev
+  clang libclang-rt-14-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${1:-install}" = "check" ]; then
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "missing packages: ${missing[*]}" >&2
+    exit 1
+  fi
+  exit 0
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
