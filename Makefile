@@ -32,13 +32,21 @@ HOST_OBJS := $(patsubst host/%.c,$(BUILD)/obj/host/%.o,$(HOST_SRCS))
 HOST_LIB_OBJS := $(filter-out $(BUILD)/obj/host/main.o,$(HOST_OBJS))
 HOST_LIBS := -ldl -ljansson -lpthread
 
-# ---- modules: every folder in modules/ is one .so ----------------------------
-MODULES     := $(patsubst modules/%/,%,$(wildcard modules/*/))
+# ---- modules ------------------------------------------------------------------
+# Each modules/<name>/module.mk says what its folder builds:
+#   MODULES += <name>               build/modules/<name>.so, from SRCS_<name>
+#                                   (default: every .c in the folder), linked
+#                                   with LIBS_<name> (e.g. -lzstd)
+#   UNIT_TESTS += <test>            builds tests/unit/<test>.c ...
+#   UNIT_SRCS_<test> := <files>     ... with these module sources
+#   UNIT_LIBS_<test> := <libs>      ... and libraries
+MODULES     :=
+UNIT_TESTS  :=
+include $(wildcard modules/*/module.mk)
 MODULE_SOS  := $(patsubst %,$(BUILD)/modules/%.so,$(MODULES))
 MOD_CFLAGS  := $(CFLAGS_ALL) -fPIC -fvisibility=hidden
 MOD_LDFLAGS := -shared -Wl,-z,defs -Wl,--version-script=$(MODULE_MAP) $(SANFLAGS)
-# A module folder may hold module.mk setting LIBS_<name> (e.g. -lzstd).
--include $(wildcard modules/*/module.mk)
+SRCS_OF = $(or $(SRCS_$(1)),$(wildcard modules/$(1)/*.c))
 
 .PHONY: all deps run test check sanitize bench fuzz install clean help
 all: deps $(BUILD)/bin/datacave $(MODULE_SOS)
@@ -55,13 +63,21 @@ $(BUILD)/bin/datacave: $(HOST_OBJS)
 	$(CC) $(SANFLAGS) -o $@ $^ $(HOST_LIBS)
 
 .SECONDEXPANSION:
-$(BUILD)/modules/%.so: $$(wildcard modules/%/*.c) $$(wildcard modules/%/*.h) $(PUB_HEADERS) $(MODULE_MAP)
+$(BUILD)/modules/%.so: $$(call SRCS_OF,$$*) $$(wildcard modules/%/*.h) $(PUB_HEADERS) $(MODULE_MAP)
+	@test -n "$(filter %.c,$^)" || { echo "module $*: no sources (SRCS_$* in modules/$*/module.mk)" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) $(MOD_CFLAGS) -o $@ $(filter %.c,$^) $(MOD_LDFLAGS) $(LIBS_$*)
 
 # ---- tests --------------------------------------------------------------------
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+# Host unit tests link the host's objects; a module's internal unit tests
+# (UNIT_TESTS in its module.mk) link the module sources it names instead.
+UNIT_SRCS := $(filter-out $(patsubst %,tests/unit/%.c,$(UNIT_TESTS)),$(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS)) \
+             $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
+
+$(foreach t,$(UNIT_TESTS),$(eval $(BUILD)/tests/unit/$(t): tests/unit/$(t).c $$(UNIT_SRCS_$(t)) $$(wildcard modules/*/*.h) $(PUB_HEADERS) ; \
+	@mkdir -p $$(dir $$@) ; \
+	$$(CC) $$(CFLAGS_ALL) -Imodules -Itests/unit -o $$@ $$(filter %.c,$$^) -lcmocka -lpthread $$(UNIT_LIBS_$(t))))
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(HOST_LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)

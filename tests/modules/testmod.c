@@ -118,14 +118,14 @@ typedef struct tm_inst {
     tm_thread_ctl *ctl; /* NULL when no thread was started */
 } tm_inst;
 
-static inline void tm_sleep_ms(long ms)
+#ifdef TM_THREAD
+static void tm_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0)
         ;
 }
 
-#ifdef TM_THREAD
 static void *tm_thread_main(void *arg)
 {
     tm_thread_ctl *ctl = arg;
