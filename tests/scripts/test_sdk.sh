@@ -25,6 +25,7 @@ entry="datacave_module_allowlist_auth_v0"
 tmp=""
 server_pid=""
 
+# shellcheck disable=SC2317  # invoked by the trap
 cleanup() {
     if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
         kill -KILL "$server_pid" 2>/dev/null
@@ -56,8 +57,9 @@ show() {
 
 step() { echo "test_sdk: $*"; }
 
-[ -f include/datacave/module.h ] && [ -f sdk/module.mk ] ||
+if [ ! -f include/datacave/module.h ] || [ ! -f sdk/module.mk ]; then
     fail "run from the repository root (no include/datacave/module.h or sdk/module.mk in $PWD)"
+fi
 [ -x "$host" ] || fail "no host binary at $host (set DATACAVE_BUILD)"
 command -v nm >/dev/null || fail "nm not found"
 command -v python3 >/dev/null || fail "python3 not found"
@@ -82,7 +84,7 @@ grep -q 'PASSED' "$out" || { show "$out"; fail "make test printed no PASSED line
 step "checking the exported symbols"
 nm -D --defined-only "$so" >"$out" 2>&1 || { show "$out"; fail "nm -D failed on $so"; }
 syms="$(awk 'NF { print $NF }' "$out")"
-[ "$syms" = "$entry" ] || { show "$out"; fail "$so must export exactly $entry, exports: $(echo $syms)"; }
+[ "$syms" = "$entry" ] || { show "$out"; fail "$so must export exactly $entry, exports: $(tr '\n' ' ' <<<"$syms")"; }
 
 # ---- modules inspect -----------------------------------------------------------
 step "datacave modules inspect"
@@ -138,7 +140,7 @@ write_config ""
 if "$host" check-config --config "$cfg" >"$out" 2>&1; then
     show "$out"; fail "check-config passed a config without [module.$module] password"
 fi
-grep -qF "[module.$module] password is required" "$out" ||
+grep -qE "password.*required|required.*password" "$out" ||
     { show "$out"; fail "check-config did not name the missing required option password"; }
 
 step "check-config with the password"
@@ -164,13 +166,19 @@ step "serve"
 server_pid=$!
 
 i=0
-until grep -q 'datacave ready' "$log"; do
-    running || { show "$log"; server_pid=""; fail "the server exited before 'datacave ready'"; }
+until grep -q 'datacave ready' "$log" 2>/dev/null; do
+    if ! running; then
+        wait "$server_pid"
+        status=$?
+        server_pid=""
+        show "$log"
+        fail "the server exited (status $status) before 'datacave ready'"
+    fi
     i=$((i + 1))
     [ "$i" -le "$ticks" ] || { show "$log"; fail "no 'datacave ready' within ${timeout_s}s"; }
     sleep 0.1
 done
-grep -qF "[$module] ready, 1 user" "$log" ||
+grep -qE "\\[$module\\] ready, 1 user\$" "$log" ||
     { show "$log"; fail "the log lacks the module's '[$module] ready, 1 user' line"; }
 
 step "SIGTERM"
@@ -186,8 +194,8 @@ status=$?
 server_pid=""
 [ "$status" -eq 0 ] || { show "$log"; fail "the server exited with status $status after SIGTERM, want 0"; }
 
-term_line="$(grep -n 'received, shutting down' "$log" | head -n 1 | cut -d: -f1)"
-down_line="$(grep -nF "[$module] shut down" "$log" | head -n 1 | cut -d: -f1)"
+term_line="$(grep -nE '\[host\] .* received, shutting down$' "$log" | head -n 1 | cut -d: -f1)"
+down_line="$(grep -nE "\\[$module\\] shut down\$" "$log" | head -n 1 | cut -d: -f1)"
 [ -n "$term_line" ] || { show "$log"; fail "the log lacks the host's 'received, shutting down' line"; }
 [ -n "$down_line" ] || { show "$log"; fail "the log lacks the module's '[$module] shut down' line"; }
 [ "$down_line" -gt "$term_line" ] ||
