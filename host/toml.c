@@ -1797,7 +1797,7 @@ static void file_error(dc_toml_error *err, const char *path, int e)
     buf[0] = '\0';
     const char *msg = STRERROR_PICK(strerror_r(e, buf, sizeof buf), buf);
     memset(err, 0, sizeof *err);
-    snprintf(err->message, sizeof err->message, "cannot read '%.120s': %s", path, msg);
+    snprintf(err->message, sizeof err->message, "cannot read '%.120s': %.100s", path, msg);
 }
 
 dc_toml_doc *dc_toml_parse_file(const char *path, dc_toml_error *err)
