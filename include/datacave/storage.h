@@ -11,6 +11,10 @@
  * write, iterators, snapshots).  A dc_iter belongs to one thread at a time.
  * close() may only be called when no other call on the store is running and
  * every iterator and snapshot is released.
+ *
+ * Keys: the empty key is a valid key.  Where a bound may be absent it is
+ * absent when its pointer is NULL; a non-NULL pointer with length 0 is the
+ * empty key.
  */
 #ifndef DATACAVE_STORAGE_H
 #define DATACAVE_STORAGE_H
@@ -93,17 +97,25 @@ typedef struct dc_storage_vtable {
     int (*open)(void *instance, const dc_store_options *opts, dc_store **out,
                 dc_error *err);
     /* Required.  Close the store; flushes nothing that is not already
-     * durable by its sync mode. */
+     * durable by its sync mode.  A store that is not durable (the memory
+     * engine) loses its contents here. */
     void (*close)(dc_store *s);
 
-    /* Required.  Look up `key`; calls fn(ud, value, len) when found.
-     * Returns DC_ENOTFOUND when absent. */
+    /* Required.  Look up `key`; calls fn(ud, value, len) when found (fn may
+     * be NULL to test for presence).  fn is called with no lock of the store
+     * held, so it may call into the store.  Returns DC_ENOTFOUND when absent,
+     * without filling *err: absence is an answer, not a failure. */
     int (*get)(dc_store *s, const dc_read_options *ro, const uint8_t *key,
                size_t key_len, dc_value_fn fn, void *ud, dc_error *err);
 
-    /* Required.  Apply `nops` operations as one atomic batch.  *seq (when
-     * not NULL) gets the batch's sequence number.  When this returns 0 with
-     * DC_SYNC_ALWAYS in effect, the batch survives a crash. */
+    /* Required.  Apply `nops` operations as one atomic batch: a reader sees
+     * all of it or none of it.  A batch takes the next sequence number
+     * (previous + 1); *seq (when not NULL) gets it.  An empty batch takes no
+     * number and *seq gets the current one.  Within a batch a later op on
+     * the same key wins.  DELETE_RANGE removes [key, end) and is a no-op when
+     * end <= key.  Invalid ops are refused (DC_EINVAL) before anything is
+     * applied.  When this returns 0 with DC_SYNC_ALWAYS in effect, a durable
+     * engine keeps the batch through a crash. */
     int (*write)(dc_store *s, const dc_write_options *wo,
                  const dc_batch_op *ops, size_t nops, uint64_t *seq,
                  dc_error *err);
@@ -117,8 +129,11 @@ typedef struct dc_storage_vtable {
 
     /* Required.  An iterator over [lower, upper) at ro->snapshot (or the
      * state when it is opened).  It starts unpositioned: seek first.
-     * Keys and values it hands out are valid until the next call that
-     * moves it or closes it. */
+     * The bounds are copied, and the iterator keeps what it reads alive
+     * by itself, so the snapshot may be released before the iterator is
+     * closed.  Keys and values it hands out are valid until the next call
+     * that moves it or closes it.  Moving an invalid iterator does
+     * nothing; reading one gives NULL and 0. */
     int (*iter_open)(dc_store *s, const dc_read_options *ro, dc_iter **out,
                      dc_error *err);
     void (*iter_seek)(dc_iter *it, const uint8_t *key, size_t key_len);
@@ -132,9 +147,12 @@ typedef struct dc_storage_vtable {
     int (*iter_status)(const dc_iter *it, dc_error *err);
     void (*iter_close)(dc_iter *it);
 
-    /* Required.  The sequence number of the newest version of `key`
-     * (a put or a delete), 0 when it was never written.  The SQL module
-     * uses it to detect write-write conflicts. */
+    /* Required.  The sequence number of the newest version of `key` (a put
+     * or a delete), 0 when it was never written.  A delete older than every
+     * live snapshot may have been dropped, and then 0 is returned for it: a
+     * caller only compares the result with sequence numbers it still holds
+     * a snapshot of.  The SQL module uses it to detect write-write
+     * conflicts. */
     int (*key_seq)(dc_store *s, const uint8_t *key, size_t key_len,
                    uint64_t *seq, dc_error *err);
 
