@@ -75,7 +75,7 @@ UNIT_SRCS := $(filter-out $(patsubst %,tests/unit/%.c,$(UNIT_TESTS)),$(wildcard 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS)) \
              $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
 
-$(foreach t,$(UNIT_TESTS),$(eval $(BUILD)/tests/unit/$(t): tests/unit/$(t).c $$(UNIT_SRCS_$(t)) $$(wildcard modules/*/*.h) $(PUB_HEADERS) ; \
+$(foreach t,$(UNIT_TESTS),$(eval $(BUILD)/tests/unit/$(t): tests/unit/$(t).c $$(UNIT_SRCS_$(t)) $$(wildcard modules/*/*.h tests/unit/*.h) $(PUB_HEADERS) ; \
 	@mkdir -p $$(dir $$@) ; \
 	$$(CC) $$(CFLAGS_ALL) -Imodules -Itests/unit -o $$@ $$(filter %.c,$$^) -lcmocka -lpthread $$(UNIT_LIBS_$(t))))
 

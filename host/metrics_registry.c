@@ -15,9 +15,9 @@ struct dc_series {
     dc_metric *family;
     char **label_values;
     _Atomic uint64_t value;      /* counter: count; gauge: double bits  */
-    _Atomic uint64_t *buckets;   /* histogram: per-bucket counts, +Inf last */
+    _Atomic uint64_t *buckets;   /* histogram: per-bucket counts, +Inf last;
+                                    the count is their sum */
     _Atomic uint64_t sum_bits;   /* histogram: double bits              */
-    _Atomic uint64_t count;      /* histogram                           */
     dc_series *next;
 };
 
@@ -309,7 +309,6 @@ void dc_metrics_histogram_observe(dc_series *s, double v)
         i++;
     atomic_fetch_add_explicit(&s->buckets[i], 1, memory_order_relaxed);
     atomic_add_double(&s->sum_bits, v);
-    atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
 }
 
 int dc_metrics_visit(const dc_metrics_visitor *v, void *ud)

@@ -22,6 +22,7 @@
 #include "lsm/crc32c.h"
 #include "lsm/format.h"
 #include "lsm/sstable.h"
+#include "lsm_testutil.h"
 
 /* ---- helpers ---------------------------------------------------------------
  */
@@ -35,66 +36,9 @@ static uint64_t rnd(void)
     return rng_state;
 }
 
-static char *make_tmpdir(void)
-{
-    char tmpl[] = "/tmp/test_lsm_sst_XXXXXX";
-    char *d = mkdtemp(tmpl);
-    assert_non_null(d);
-    return strdup(d);
-}
-
-static void rm_tmpdir(char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    struct dirent *e;
-    char p[4200];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    assert_int_equal(rmdir(dir), 0);
-    free(dir);
-}
-
 static void sst_path(char *buf, size_t cap, const char *dir, uint64_t num)
 {
     snprintf(buf, cap, "%s/%016llu.sst", dir, (unsigned long long)num);
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static void write_file(const char *path, const uint8_t *b, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, len, f), len);
-    fclose(f);
-}
-
-static const void *find_bytes(const uint8_t *h, size_t hl, const char *n,
-                              size_t nl)
-{
-    for (size_t i = 0; i + nl <= hl; i++)
-        if (memcmp(h + i, n, nl) == 0)
-            return h + i;
-    return NULL;
 }
 
 /* Internal key into buf; returns its length. */
@@ -490,7 +434,7 @@ static void test_bloom_fp_rate(void **state)
 
 static void table_roundtrip(int compression, size_t block_size)
 {
-    char *dir = make_tmpdir();
+    char *dir = make_dir();
     model m;
     model_build(&m, 30000);
     lsm_sst_write_options o = {.compression = compression,
@@ -530,7 +474,7 @@ static void table_roundtrip(int compression, size_t block_size)
     assert_true(useful > 3000); /* ~1/4 of the lookups are absent keys */
     lsm_sst_close(t);
     free(m.e);
-    rm_tmpdir(dir);
+    remove_dir(dir);
 }
 
 static void test_table_plain(void **state)
@@ -554,7 +498,7 @@ static void test_table_small_blocks(void **state)
 static void test_table_empty(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = make_dir();
     dc_error err;
     dc_error_init(&err);
     lsm_sst_writer *w;
@@ -579,13 +523,13 @@ static void test_table_empty(void **state)
         lsm_sst_get(t, (uint8_t *)"a", 1, 5, NULL, NULL, &res, NULL, &err), 0);
     assert_int_equal(res, LSM_GET_NOTFOUND);
     lsm_sst_close(t);
-    rm_tmpdir(dir);
+    remove_dir(dir);
 }
 
 static void test_out_of_order(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = make_dir();
     dc_error err;
     dc_error_init(&err);
     lsm_sst_writer *w;
@@ -617,7 +561,7 @@ static void test_out_of_order(void **state)
     strcat(p, ".tmp");
     struct stat st;
     assert_int_not_equal(stat(p, &st), 0);
-    rm_tmpdir(dir);
+    remove_dir(dir);
 }
 
 /* ---- corruption
@@ -728,7 +672,7 @@ static void fix_crc(uint8_t *f, uint64_t off, uint64_t size)
 static void test_corruption(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = make_dir();
     model m;
     small_table(dir, &m, LSM_COMPRESS_NONE, NULL);
     char p[4200];
@@ -852,13 +796,13 @@ static void test_corruption(void **state)
     free(f);
     free(orig);
     free(m.e);
-    rm_tmpdir(dir);
+    remove_dir(dir);
 }
 
 static void test_corrupt_zstd(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = make_dir();
     model m;
     small_table(dir, &m, LSM_COMPRESS_ZSTD, NULL);
     char p[4200];
@@ -902,13 +846,13 @@ static void test_corrupt_zstd(void **state)
     free(f);
     free(orig);
     free(m.e);
-    rm_tmpdir(dir);
+    remove_dir(dir);
 }
 
 static void test_newer_version(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = make_dir();
     model m;
     small_table(dir, &m, LSM_COMPRESS_NONE, NULL);
     char p[4200];
@@ -934,7 +878,7 @@ static void test_newer_version(void **state)
     print_message("%s\n", err.message);
     free(f);
     free(m.e);
-    rm_tmpdir(dir);
+    remove_dir(dir);
 }
 
 /* ---- encryption
@@ -1018,7 +962,7 @@ static void test_encryption(void **state)
 {
     (void)state;
     for (int comp = 0; comp < 2; comp++) {
-        char *dir = make_tmpdir();
+        char *dir = make_dir();
         model m;
         lsm_sst_write_options wo = {.enc = &xor_vt};
         small_table(dir, &m, comp, &wo);
@@ -1079,7 +1023,7 @@ static void test_encryption(void **state)
         free(f);
         free(orig);
         free(m.e);
-        rm_tmpdir(dir);
+        remove_dir(dir);
     }
 }
 
@@ -1139,7 +1083,7 @@ static void tc_release(void *ctx, void *h)
 static void test_block_cache(void **state)
 {
     (void)state;
-    char *dir = make_tmpdir();
+    char *dir = make_dir();
     model m;
     small_table(dir, &m, LSM_COMPRESS_ZSTD, NULL);
     test_cache *c = calloc(1, sizeof(*c));
@@ -1177,7 +1121,7 @@ static void test_block_cache(void **state)
     }
     free(c);
     free(m.e);
-    rm_tmpdir(dir);
+    remove_dir(dir);
 }
 
 int main(void)

@@ -27,69 +27,15 @@
 #include "lsm/crc32c.h"
 #include "lsm/format.h"
 #include "lsm/wal.h"
+#include "lsm_testutil.h"
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static char *make_dir(void)
-{
-    char tmpl[] = "/tmp/dc_wal_test_XXXXXX";
-    char *d = mkdtemp(tmpl);
-    assert_non_null(d);
-    return strdup(d);
-}
-
-static void remove_dir(char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        char p[PATH_MAX];
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        assert_int_equal(unlink(p), 0);
-    }
-    closedir(d);
-    assert_int_equal(rmdir(dir), 0);
-    free(dir);
-}
 
 static void seg_path(const char *dir, uint64_t seg, char *buf, size_t cap)
 {
     char name[32];
     lsm_wal_file_name(seg, name, sizeof name);
     snprintf(buf, cap, "%s/%s", dir, name);
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static void write_file(const char *path, const uint8_t *b, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, len, f), len);
-    fclose(f);
-}
-
-static off_t file_size(const char *path)
-{
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    return st.st_size;
 }
 
 /* Deterministic record contents: byte i of record `id` of length len. */
