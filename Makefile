@@ -48,7 +48,7 @@ MOD_CFLAGS  := $(CFLAGS_ALL) -fPIC -fvisibility=hidden
 MOD_LDFLAGS := -shared -Wl,-z,defs -Wl,--version-script=$(MODULE_MAP) $(SANFLAGS)
 SRCS_OF = $(or $(SRCS_$(1)),$(wildcard modules/$(1)/*.c))
 
-.PHONY: all deps run test check sanitize bench fuzz install clean help
+.PHONY: all deps run test check sanitize bench bench-storage crash-test fuzz install clean help
 all: deps $(BUILD)/bin/datacave $(MODULE_SOS)
 
 deps:
@@ -91,13 +91,26 @@ TEST_MODULES :=
 TEST_ENV := DATACAVE_BUILD=$(abspath $(BUILD)) DATACAVE_SHARED=$(SHARED) \
             DATACAVE_TEST_MODULES=$(abspath $(TEST_MODULE_DIR)) CC=$(CC)
 
-test: all $(UNIT_BINS) $(TEST_MODULES)
+test: all $(UNIT_BINS) $(TEST_MODULES) $(TOOL_BINS)
 	@$(TEST_ENV) tests/run.sh $(UNIT_BINS)
 
 check: test
 
 sanitize: deps
 	$(MAKE) BUILD=build-san SAN=1 test
+
+# Test tools: programs the test scripts drive (crash tests), linked with the
+# host's objects so they can load modules like the server does.
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
+
+$(BUILD)/tests/tools/%: tests/tools/%.c $(HOST_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ihost -o $@ $< $(HOST_LIB_OBJS) $(HOST_LIBS)
+
+# The long crash test: many more SIGKILL rounds than `make test` runs.
+crash-test: all $(TOOL_BINS)
+	@$(TEST_ENV) CRASH_ROUNDS=$${CRASH_ROUNDS:-200} bash tests/scripts/test_storage_crash.sh
 
 # ---- benchmarks ------------------------------------------------------------------
 BENCH_SRCS := $(wildcard bench/*.c)
@@ -108,7 +121,12 @@ $(BUILD)/bin/datacave-%: bench/%.c $(HOST_LIB_OBJS)
 	$(CC) $(CFLAGS_ALL) -Ihost -o $@ $< $(HOST_LIB_OBJS) $(HOST_LIBS)
 
 bench: all $(BENCH_BINS)
-	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+	@$(BUILD)/bin/datacave-bench-host
+	@$(MAKE) --no-print-directory bench-storage
+
+# The storage engine against RocksDB's db_bench, same parameters, same run.
+bench-storage: all $(BENCH_BINS)
+	@BUILD=$(abspath $(BUILD)) bash bench/storage.sh
 
 # ---- fuzzing ---------------------------------------------------------------------
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -144,7 +162,8 @@ help:
 	@echo "make run        build and serve with config.example.toml (data in ./data)"
 	@echo "make test       build and run every test"
 	@echo "make sanitize   the same with ASan and UBSan, in build-san/"
-	@echo "make bench      build and run the benchmarks"
+	@echo "make bench      build and run the benchmarks (bench-storage: lsm vs RocksDB)"
+	@echo "make crash-test the long SIGKILL crash test of the storage engine"
 	@echo "make fuzz       run every fuzz target for FUZZ_SECONDS (default 60) each"
 	@echo "make install    install under PREFIX (default /usr/local)"
 	@echo "make clean      remove build outputs"

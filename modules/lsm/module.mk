@@ -1,9 +1,10 @@
-# lsm: the durable LSM storage engine.  Being built: its components and their
-# unit tests are here; the module joins MODULES when its entry point exists.
-UNIT_TESTS += $(if $(wildcard tests/unit/test_lsm_crc32c.c),test_lsm_crc32c)
-UNIT_SRCS_test_lsm_crc32c := modules/lsm/crc32c.c
-UNIT_TESTS += $(if $(wildcard tests/unit/test_lsm_wal.c modules/lsm/wal.c),test_lsm_wal)
-UNIT_SRCS_test_lsm_wal := modules/lsm/crc32c.c modules/lsm/wal.c
-UNIT_TESTS += $(if $(wildcard tests/unit/test_lsm_sstable.c modules/lsm/sstable.c),test_lsm_sstable)
-UNIT_SRCS_test_lsm_sstable = $(filter-out modules/lsm/wal.c modules/lsm/lsm.c,$(wildcard modules/lsm/*.c))
-UNIT_LIBS_test_lsm_sstable := -lzstd
+# lsm: the durable LSM storage engine.  lsm.c holds the module's entry point
+# and engine core; the other files are its components.  Every unit test of a
+# component links all of them but lsm.c.
+LSM_PARTS := $(filter-out modules/lsm/lsm.c,$(wildcard modules/lsm/*.c))
+MODULES += $(if $(wildcard modules/lsm/lsm.c),lsm)
+LIBS_lsm := -lzstd -lpthread
+
+LSM_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_lsm_*.c))
+UNIT_TESTS += $(LSM_TESTS)
+$(foreach t,$(LSM_TESTS),$(eval UNIT_SRCS_$(t) := $(LSM_PARTS))$(eval UNIT_LIBS_$(t) := -lzstd))
