@@ -34,7 +34,7 @@ int lsm_memtable_add(lsm_memtable *m, uint64_t seq, unsigned type,
                      size_t val_len);
 
 /* The newest version of `key` with seq <= snapshot.  Returns an
- * lsm_get_result (sstable.h): LSM_GET_FOUND with *val/*val_len set,
+ * lsm_get_result (sstable.h): LSM_GET_FOUND with *val and *val_len set,
  * LSM_GET_DELETED, or LSM_GET_NOTFOUND.  *seq (when not NULL) gets the
  * version's seq. */
 int lsm_memtable_get(lsm_memtable *m, const uint8_t *key, size_t key_len,
