@@ -44,7 +44,7 @@ MODULES     :=
 UNIT_TESTS  :=
 include $(wildcard modules/*/module.mk)
 MODULE_SOS  := $(patsubst %,$(BUILD)/modules/%.so,$(MODULES))
-MOD_CFLAGS  := $(CFLAGS_ALL) -fPIC -fvisibility=hidden
+MOD_CFLAGS  := $(CFLAGS_ALL) -Imodules -fPIC -fvisibility=hidden
 MOD_LDFLAGS := -shared -Wl,-z,defs -Wl,--version-script=$(MODULE_MAP) $(SANFLAGS)
 SRCS_OF = $(or $(SRCS_$(1)),$(wildcard modules/$(1)/*.c))
 
@@ -91,6 +91,11 @@ TEST_MODULES :=
 TEST_ENV := DATACAVE_BUILD=$(abspath $(BUILD)) DATACAVE_SHARED=$(SHARED) \
             DATACAVE_TEST_MODULES=$(abspath $(TEST_MODULE_DIR)) CC=$(CC)
 
+# Test tools: programs the test scripts drive (crash tests), linked with the
+# host's objects so they can load modules like the server does.
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
+
 test: all $(UNIT_BINS) $(TEST_MODULES) $(TOOL_BINS)
 	@$(TEST_ENV) tests/run.sh $(UNIT_BINS)
 
@@ -98,11 +103,6 @@ check: test
 
 sanitize: deps
 	$(MAKE) BUILD=build-san SAN=1 test
-
-# Test tools: programs the test scripts drive (crash tests), linked with the
-# host's objects so they can load modules like the server does.
-TOOL_SRCS := $(wildcard tests/tools/*.c)
-TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 
 $(BUILD)/tests/tools/%: tests/tools/%.c $(HOST_LIB_OBJS)
 	@mkdir -p $(dir $@)
