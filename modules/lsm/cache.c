@@ -218,12 +218,12 @@ static void *lru_insert(void *ctx, uint64_t file_number, uint64_t offset,
     lru_entry **slot = shard_slot(s, h, file_number, offset);
     lru_entry *old = *slot;
     if (old != NULL) {
-        /* already cached (another reader won the race): keep that one */
-        if (old->le_refs++ == 0)
-            lru_unlink(old);
+        /* Already cached (another reader won the race).  The caller goes on
+         * reading its own copy of the block, so that copy must live until
+         * the handle is released: hand it back uncached, and the release
+         * frees it, as with a cache of capacity 0. */
         pthread_mutex_unlock(&s->ls_mu);
-        entry_free(n);
-        return old;
+        return n;
     }
     *slot = n;
     n->le_in_table = true;

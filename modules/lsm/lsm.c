@@ -93,15 +93,15 @@ typedef struct lsm_config {
     size_t block_size;
     int compression;
     int zstd_level;
-    int bloom_bits;          /* for lsm_sst_write_options: < 0 none */
+    int bloom_bits; /* for lsm_sst_write_options: < 0 none */
     size_t block_cache_bytes;
     size_t max_open_files;
-    int sync;                /* enum lsm_sync_cfg */
+    int sync; /* enum lsm_sync_cfg */
     int64_t sync_interval_ms;
     int l0_trigger;
     int l0_stop;
     uint64_t l1_max_bytes;
-    const char *data_dir;    /* resolved, malloc'd */
+    const char *data_dir; /* resolved, malloc'd */
     bool wal_enabled;
     uint64_t memtable_max;
     uint64_t target_file_bytes;
@@ -115,7 +115,7 @@ typedef struct lsm_instance {
     lsm_metrics m;
     const dc_encryption_vtable *enc; /* NULL: no encryption module */
     void *enc_inst;
-    pthread_mutex_t lock;            /* guards `stores` */
+    pthread_mutex_t lock; /* guards `stores` */
     dc_store *stores;
 } lsm_instance;
 
@@ -124,7 +124,7 @@ typedef struct lsm_instance {
 struct dc_snapshot {
     dc_store *store;
     uint64_t seq;
-    uint64_t refs;           /* guarded by st_mu */
+    uint64_t refs; /* guarded by st_mu */
     dc_snapshot *older, *newer;
 };
 
@@ -133,7 +133,7 @@ typedef struct lsm_writer {
     const dc_batch_op *ops;
     size_t nops;
     bool sync;
-    bool force_switch;       /* flush(): switch the memtable */
+    bool force_switch; /* flush(): switch the memtable */
     size_t est_bytes;
     bool done;
     int rc;
@@ -145,13 +145,13 @@ typedef struct lsm_writer {
 
 struct dc_store {
     lsm_instance *inst;
-    char *dir;               /* the store directory */
-    char *name;              /* its real path: the key for one-per-process */
+    char *dir;  /* the store directory */
+    char *name; /* its real path: the key for one-per-process */
     char *sst_dir, *wal_dir;
-    dc_store *next_open;     /* guarded by inst->lock */
+    dc_store *next_open; /* guarded by inst->lock */
     int lock_fd;
     bool read_only;
-    lsm_config cfg;          /* copy of the instance's */
+    lsm_config cfg; /* copy of the instance's */
     lsm_compaction_policy policy;
     const dc_encryption_vtable *enc_w; /* for writing (NULL: clear) */
     void *enc_w_inst;
@@ -161,27 +161,27 @@ struct dc_store {
     lsm_vset *vs;
     lsm_lru *bcache;
     lsm_tcache *tc;
-    lsm_wal *wal;            /* NULL: WAL disabled or read-only */
+    lsm_wal *wal; /* NULL: WAL disabled or read-only */
 
-    pthread_mutex_t st_mu;   /* guards everything below unless noted */
+    pthread_mutex_t st_mu;     /* guards everything below unless noted */
     pthread_cond_t st_bg_cv;   /* wakes the background thread */
     pthread_cond_t st_done_cv; /* background work finished something */
-    lsm_memtable *mem;       /* written by the leader only (no lock) */
-    lsm_memtable *imm;       /* being flushed, or NULL */
-    uint64_t imm_log;        /* first WAL segment not holding imm's data */
-    uint64_t imm_seq;        /* the published seq when imm was switched:
-                                no entry of imm is newer */
+    lsm_memtable *mem;         /* written by the leader only (no lock) */
+    lsm_memtable *imm;         /* being flushed, or NULL */
+    uint64_t imm_log;          /* first WAL segment not holding imm's data */
+    uint64_t imm_seq;          /* the published seq when imm was switched:
+                                  no entry of imm is newer */
     _Atomic uint64_t last_seq; /* published: readers' default seq */
     lsm_writer *wq_head, *wq_tail;
     dc_snapshot *oldest_snap, *newest_snap;
     bool shutting_down;
-    bool bg_has_error;       /* sticky: flush or compaction failed */
+    bool bg_has_error; /* sticky: flush or compaction failed */
     dc_error bg_err;
-    bool write_failed;       /* sticky: see the file comment */
+    bool write_failed; /* sticky: see the file comment */
     dc_error write_err;
-    bool obsolete_check;     /* an old version may have been released */
-    bool compact_request;    /* ask the bg thread to look for work */
-    uint64_t flush_count;    /* flushes done, for flush() waiters */
+    bool obsolete_check;  /* an old version may have been released */
+    bool compact_request; /* ask the bg thread to look for work */
+    uint64_t flush_count; /* flushes done, for flush() waiters */
     dc_thread *bg;
 
     pthread_mutex_t st_work_mu; /* serialises version-set changes */
@@ -322,8 +322,8 @@ static void metrics_refresh(dc_store *s)
         lsm_wal_stats_get(s->wal, &ws);
         if (ws.fsyncs > s->seen_fsyncs) {
             uint64_t n = ws.fsyncs - s->seen_fsyncs;
-            double each = (double)(ws.fsync_ns - s->seen_fsync_ns) / 1e9 /
-                          (double)n;
+            double each =
+                (double)(ws.fsync_ns - s->seen_fsync_ns) / 1e9 / (double)n;
             api->counter_add(m->wal_fsyncs, n);
             for (uint64_t i = 0; i < n && i < 64; i++)
                 api->histogram_observe(m->wal_fsync_seconds, each);
@@ -347,7 +347,8 @@ static void metrics_levels(dc_store *s)
 {
     lsm_version *v = lsm_vset_current(s->vs);
     for (int l = 0; l < LSM_LEVELS; l++) {
-        s->inst->api->gauge_set(s->inst->m.level_files[l], (double)v->nfiles[l]);
+        s->inst->api->gauge_set(s->inst->m.level_files[l],
+                                (double)v->nfiles[l]);
         s->inst->api->gauge_set(s->inst->m.level_bytes[l],
                                 (double)v->level_bytes[l]);
     }
@@ -375,8 +376,9 @@ static void read_state_get(dc_store *s, bool has_snap, uint64_t snap_seq,
     if (rs->imm != NULL)
         lsm_memtable_ref(rs->imm);
     rs->v = lsm_vset_current(s->vs);
-    rs->seq = has_snap ? snap_seq
-                       : atomic_load_explicit(&s->last_seq, memory_order_acquire);
+    rs->seq = has_snap
+                  ? snap_seq
+                  : atomic_load_explicit(&s->last_seq, memory_order_acquire);
     pthread_mutex_unlock(&s->st_mu);
 }
 
@@ -450,8 +452,8 @@ static int lookup(dc_store *s, const read_state *rs, const uint8_t *key,
     for (int i = 0; i < 2; i++) {
         if (mts[i] == NULL)
             continue;
-        int r = lsm_memtable_get(mts[i], key, key_len, rs->seq, mval, mlen,
-                                 vseq);
+        int r =
+            lsm_memtable_get(mts[i], key, key_len, rs->seq, mval, mlen, vseq);
         if (r != LSM_GET_NOTFOUND) {
             *result = r;
             *in_mem = true;
@@ -568,12 +570,12 @@ typedef struct child {
     int kind;
     dc_store *s;
     bool skip_cache;
-    lsm_memtable_iter mi;        /* CHILD_MEM */
-    lsm_sst *t;                  /* CHILD_SST, CHILD_LEVEL: pinned table */
+    lsm_memtable_iter mi; /* CHILD_MEM */
+    lsm_sst *t;           /* CHILD_SST, CHILD_LEVEL: pinned table */
     lsm_sst_iter *si;
-    lsm_file *const *files;      /* CHILD_LEVEL: the level's files */
-    size_t nfiles, idx;          /* idx: the file t is, nfiles: none */
-    int status;                  /* an error made the child invalid */
+    lsm_file *const *files; /* CHILD_LEVEL: the level's files */
+    size_t nfiles, idx;     /* idx: the file t is, nfiles: none */
+    int status;             /* an error made the child invalid */
     dc_error err;
 } child;
 
@@ -776,7 +778,7 @@ static void child_close(child *c)
 typedef struct merge {
     child *ch;
     size_t n;
-    long cur;     /* index of the smallest, -1 when every child is done */
+    long cur; /* index of the smallest, -1 when every child is done */
     int status;
     dc_error err;
 } merge;
@@ -999,7 +1001,7 @@ struct dc_iter {
     merge m;
     bool has_lower, has_upper;
     buf lower, upper;
-    buf key;        /* the current user key (a copy) */
+    buf key; /* the current user key (a copy) */
     buf seekbuf;
     bool valid;
     int status;
@@ -1355,7 +1357,8 @@ static int expand_batch(dc_store *s, const dc_batch_op *ops, size_t nops,
             size_t kn;
             lsm_iter_key(it, &k, &kn);
             uint8_t *c = expanded_copy(x, k, kn);
-            if (c == NULL || !expanded_push(x, c, kn, NULL, 0, LSM_TYPE_DELETE)) {
+            if (c == NULL ||
+                !expanded_push(x, c, kn, NULL, 0, LSM_TYPE_DELETE)) {
                 lsm_iter_close(it);
                 return oom(err, "range delete");
             }
@@ -1405,9 +1408,8 @@ static bool encode_batch(buf *rec, uint64_t seq, const expanded *x)
 
 /* Decode one WAL record (one or more batches) into `mem`.  *max_seq gets
  * the highest seq seen.  Errors: DC_ECORRUPT naming the segment. */
-static int replay_record(lsm_memtable *mem, uint64_t segment,
-                         const uint8_t *p, size_t len, uint64_t *max_seq,
-                         dc_error *err)
+static int replay_record(lsm_memtable *mem, uint64_t segment, const uint8_t *p,
+                         size_t len, uint64_t *max_seq, dc_error *err)
 {
     const uint8_t *end = p + len;
     char name[64];
@@ -1709,8 +1711,8 @@ static int lsm_write(dc_store *s, const dc_write_options *wo,
             *seq = atomic_load_explicit(&s->last_seq, memory_order_acquire);
         return DC_OK;
     }
-    uint32_t mode = DC_HAS_FIELD(wo, dc_write_options, sync) ? wo->sync
-                                                             : DC_SYNC_DEFAULT;
+    uint32_t mode =
+        DC_HAS_FIELD(wo, dc_write_options, sync) ? wo->sync : DC_SYNC_DEFAULT;
     bool sync = mode == DC_SYNC_ALWAYS ||
                 (mode != DC_SYNC_NONE && s->cfg.sync == SYNC_EVERY_COMMIT);
     return write_queued(s, ops, nops, sync, false, est, seq, err);
@@ -1761,9 +1763,9 @@ static int write_l0(dc_store *s, lsm_memtable *mem, lsm_edit *e, dc_error *err)
     rc = lsm_sst_writer_finish(w, &meta, err);
     if (rc != DC_OK)
         return rc;
-    rc = lsm_edit_add_file(e, 0, meta.file_number, meta.file_size,
-                           meta.entries, meta.smallest, meta.smallest_len,
-                           meta.largest, meta.largest_len);
+    rc = lsm_edit_add_file(e, 0, meta.file_number, meta.file_size, meta.entries,
+                           meta.smallest, meta.smallest_len, meta.largest,
+                           meta.largest_len);
     lsm_sst_meta_clear(&meta);
     if (rc != DC_OK)
         return oom(err, "version edit");
@@ -2024,8 +2026,8 @@ static int run_compaction(dc_store *s, lsm_compaction *c, dc_error *err)
     sst_write_options(s, &wo);
     lsm_sst_writer *out = NULL;
     uint64_t out_bytes = 0;
-    uint64_t target = c->target_file_bytes ? c->target_file_bytes
-                                           : s->cfg.target_file_bytes;
+    uint64_t target =
+        c->target_file_bytes ? c->target_file_bytes : s->cfg.target_file_bytes;
     buf cur = {0};
     bool has_cur = false;
     uint64_t prev_seq = 0;
@@ -2179,7 +2181,8 @@ static void *bg_main(void *arg)
             continue;
         }
         now = now_ns(s);
-        if (s->cfg.sync == SYNC_INTERVAL && s->wal != NULL && now >= next_sync) {
+        if (s->cfg.sync == SYNC_INTERVAL && s->wal != NULL &&
+            now >= next_sync) {
             pthread_mutex_unlock(&s->st_mu);
             if (lsm_wal_sync(s->wal, &err) != DC_OK)
                 s->inst->api->log(s->inst->host, DC_LOG_WARN,
@@ -2288,8 +2291,8 @@ static int lsm_compact(dc_store *s, const uint8_t *begin, size_t begin_len,
 static int lsm_stats(dc_store *s, dc_store_stats *out)
 {
     pthread_mutex_lock(&s->st_mu);
-    uint64_t mem = lsm_memtable_bytes(s->mem) +
-                   (s->imm ? lsm_memtable_bytes(s->imm) : 0);
+    uint64_t mem =
+        lsm_memtable_bytes(s->mem) + (s->imm ? lsm_memtable_bytes(s->imm) : 0);
     uint64_t last = atomic_load_explicit(&s->last_seq, memory_order_acquire);
     lsm_version *v = lsm_vset_current(s->vs);
     pthread_mutex_unlock(&s->st_mu);
@@ -2374,8 +2377,8 @@ static int recover(dc_store *s, dc_error *err)
     lsm_wal_options wo;
     memset(&wo, 0, sizeof wo);
     wo.dir = s->wal_dir;
-    wo.sync_mode = s->cfg.sync == SYNC_INTERVAL ? LSM_WAL_SYNC_INTERVAL
-                                                : LSM_WAL_SYNC_OFF;
+    wo.sync_mode =
+        s->cfg.sync == SYNC_INTERVAL ? LSM_WAL_SYNC_INTERVAL : LSM_WAL_SYNC_OFF;
     wo.enc = s->enc_r;
     wo.enc_instance = s->enc_r_inst;
     uint64_t log_number = lsm_vset_log_number(s->vs);
@@ -2383,8 +2386,8 @@ static int recover(dc_store *s, dc_error *err)
     uint64_t last_segment = 0;
     struct stat st;
     if (stat(s->wal_dir, &st) == 0) {
-        int rc = lsm_wal_recover(&wo, log_number, replay_cb, &r, &last_segment,
-                                 err);
+        int rc =
+            lsm_wal_recover(&wo, log_number, replay_cb, &r, &last_segment, err);
         if (rc != DC_OK)
             return rc;
     }
@@ -2528,8 +2531,8 @@ static int lsm_open(void *instance, const dc_store_options *opts,
         rc = oom(err, "store");
         goto fail;
     }
-    s->lock_fd = open(lock_path, read_only ? O_RDONLY : (O_RDWR | O_CREAT),
-                      0644);
+    s->lock_fd =
+        open(lock_path, read_only ? O_RDONLY : (O_RDWR | O_CREAT), 0644);
     if (s->lock_fd < 0 && !(read_only && errno == ENOENT)) {
         rc = io_error(err, "cannot open lock file", lock_path);
         free(lock_path);
@@ -2674,14 +2677,14 @@ static void lsm_close(dc_store *s)
 
 static int bad_option(dc_error *err, const char *name, const char *why)
 {
-    dc_error_set(err, DC_EINVAL, DC_SQLSTATE_CONFIG,
-                 "[module.lsm] %s: %s", name, why);
+    dc_error_set(err, DC_EINVAL, DC_SQLSTATE_CONFIG, "[module.lsm] %s: %s",
+                 name, why);
     return DC_EINVAL;
 }
 
 /* An int option (".name" of our section, or a host key) within [lo, hi]. */
-static int opt_int(lsm_instance *inst, const char *path, int64_t lo,
-                   int64_t hi, int64_t *out, dc_error *err)
+static int opt_int(lsm_instance *inst, const char *path, int64_t lo, int64_t hi,
+                   int64_t *out, dc_error *err)
 {
     int64_t v = 0;
     int rc = inst->api->config_int(inst->host, path, &v);
@@ -2743,8 +2746,7 @@ static int read_config(lsm_instance *inst, lsm_config *c, dc_error *err)
     else if (strcmp(str, "none") == 0)
         c->compression = LSM_COMPRESS_NONE;
     else
-        return bad_option(err, "compression",
-                          "must be \"zstd\" or \"none\"");
+        return bad_option(err, "compression", "must be \"zstd\" or \"none\"");
     if (inst->api->config_string(inst->host, ".sync", &str) != DC_OK)
         return bad_option(err, "sync", "cannot read the option");
     if (strcmp(str, "every_commit") == 0)
@@ -2758,7 +2760,8 @@ static int read_config(lsm_instance *inst, lsm_config *c, dc_error *err)
                           "must be \"every_commit\", \"interval\" or \"off\"");
 
     bool wal = true;
-    if (inst->api->config_bool(inst->host, "storage.wal_enabled", &wal) != DC_OK)
+    if (inst->api->config_bool(inst->host, "storage.wal_enabled", &wal) !=
+        DC_OK)
         wal = true;
     c->wal_enabled = wal;
     const char *dd = NULL;
@@ -2779,9 +2782,8 @@ static dc_series *reg(lsm_instance *inst, int type, const char *name,
                       const char *help, const char *label, const char *lv,
                       dc_error *err)
 {
-    static const double buckets[] = {0.0001, 0.0005, 0.001, 0.0025, 0.005,
-                                     0.01,   0.025,  0.05,  0.1,    0.25,
-                                     0.5,    1.0};
+    static const double buckets[] = {0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                     0.025,  0.05,   0.1,   0.25,   0.5,   1.0};
     const char *labels[1] = {label};
     dc_metric_desc d;
     memset(&d, 0, sizeof d);
@@ -2810,33 +2812,33 @@ static void register_metrics(lsm_instance *inst)
     const int C = DC_METRIC_COUNTER, G = DC_METRIC_GAUGE;
     m->puts = reg(inst, C, "datacave_storage_puts_total",
                   "Keys put (after batch expansion)", NULL, NULL, &e);
-    m->gets = reg(inst, C, "datacave_storage_gets_total", "Point lookups",
-                  NULL, NULL, &e);
-    m->deletes = reg(inst, C, "datacave_storage_deletes_total",
-                     "Keys deleted (range deletes counted per key)", NULL,
-                     NULL, &e);
-    m->bytes_written = reg(inst, C, "datacave_storage_bytes_written_total",
-                           "Key and value bytes written by batches", NULL,
-                           NULL, &e);
-    m->bytes_read = reg(inst, C, "datacave_storage_bytes_read_total",
-                        "Value bytes returned by point lookups", NULL, NULL,
-                        &e);
+    m->gets = reg(inst, C, "datacave_storage_gets_total", "Point lookups", NULL,
+                  NULL, &e);
+    m->deletes =
+        reg(inst, C, "datacave_storage_deletes_total",
+            "Keys deleted (range deletes counted per key)", NULL, NULL, &e);
+    m->bytes_written =
+        reg(inst, C, "datacave_storage_bytes_written_total",
+            "Key and value bytes written by batches", NULL, NULL, &e);
+    m->bytes_read =
+        reg(inst, C, "datacave_storage_bytes_read_total",
+            "Value bytes returned by point lookups", NULL, NULL, &e);
     m->flushes = reg(inst, C, "datacave_storage_flushes_total",
                      "Memtables written to L0", NULL, NULL, &e);
-    m->compactions = reg(inst, C, "datacave_storage_compactions_total",
-                         "Compactions done (trivial moves included)", NULL,
-                         NULL, &e);
+    m->compactions =
+        reg(inst, C, "datacave_storage_compactions_total",
+            "Compactions done (trivial moves included)", NULL, NULL, &e);
     m->wal_fsyncs = reg(inst, C, "datacave_storage_wal_fsyncs_total",
                         "WAL fsyncs", NULL, NULL, &e);
     m->wal_fsync_seconds =
         reg(inst, DC_METRIC_HISTOGRAM, "datacave_storage_wal_fsync_seconds",
             "Time of a WAL fsync", NULL, NULL, &e);
-    m->stalls_memtable = reg(inst, C, "datacave_storage_stalls_total",
-                             "Writes that waited for background work",
-                             "reason", "memtable", &e);
-    m->stalls_l0 = reg(inst, C, "datacave_storage_stalls_total",
-                       "Writes that waited for background work", "reason",
-                       "l0", &e);
+    m->stalls_memtable =
+        reg(inst, C, "datacave_storage_stalls_total",
+            "Writes that waited for background work", "reason", "memtable", &e);
+    m->stalls_l0 =
+        reg(inst, C, "datacave_storage_stalls_total",
+            "Writes that waited for background work", "reason", "l0", &e);
     m->cache_hits = reg(inst, C, "datacave_storage_block_cache_hits_total",
                         "Block cache hits", NULL, NULL, &e);
     m->cache_misses = reg(inst, C, "datacave_storage_block_cache_misses_total",
@@ -2846,9 +2848,9 @@ static void register_metrics(lsm_instance *inst)
         snprintf(lv, sizeof lv, "%d", l);
         m->level_files[l] = reg(inst, G, "datacave_storage_level_files",
                                 "Table files per level", "level", lv, &e);
-        m->level_bytes[l] = reg(inst, G, "datacave_storage_level_bytes",
-                                "Bytes of table files per level", "level", lv,
-                                &e);
+        m->level_bytes[l] =
+            reg(inst, G, "datacave_storage_level_bytes",
+                "Bytes of table files per level", "level", lv, &e);
     }
     if (dc_error_isset(&e))
         inst->api->log(inst->host, DC_LOG_WARN,

@@ -44,7 +44,10 @@ enum lsm_compression { LSM_COMPRESS_NONE = 0, LSM_COMPRESS_ZSTD = 1 };
  *   lookup: returns a pinned handle and sets *data and *len, or NULL (miss).
  *   insert: the cache takes `data` (malloc'd, freed by the cache with
  *           free() once evicted and unpinned) and returns a pinned handle;
- *           on NULL the cache did not take it and the caller frees it.
+ *           `data` stays valid until that handle is released (when the
+ *           block was cached already, the handle keeps the caller's copy
+ *           uncached and the release frees it).  On NULL the cache did not
+ *           take it and the caller frees it.
  *   release: unpin a handle returned by lookup or insert.
  * Every function may be called from any thread at once. */
 typedef struct lsm_block_cache {

@@ -90,8 +90,12 @@ static void print_errors(const char *what, dc_strlist *l)
 
 /* Load `so`, open the store in `dir`.  Returns 0, or 10 with the error
  * printed as "ERROR: ..." (open failures), or 2 for setup failures. */
-static int eng_open(eng *e, const char *so, const char *dir,
-                    long long memtable, bool create)
+static void eng_close(eng *e);
+
+/* Load the module and open the store in dir.  0 on success; on failure
+ * everything made so far is released (2: set-up failed, 10: open failed). */
+static int eng_open_inner(eng *e, const char *so, const char *dir,
+                          long long memtable, bool create)
 {
     memset(e, 0, sizeof *e);
     char sopath[PATH_MAX], moddir[PATH_MAX], absdir[PATH_MAX];
@@ -166,6 +170,15 @@ static int eng_open(eng *e, const char *so, const char *dir,
         return 10;
     }
     return 0;
+}
+
+static int eng_open(eng *e, const char *so, const char *dir,
+                    long long memtable, bool create)
+{
+    int rc = eng_open_inner(e, so, dir, memtable, create);
+    if (rc != 0)
+        eng_close(e);
+    return rc;
 }
 
 static void eng_close(eng *e)

@@ -68,6 +68,8 @@ typedef struct engine {
     bool durable;     /* data survives close + open */
     bool strict;      /* memory: exact rules of its header */
     bool reverse;     /* seek_last, seek_for_prev, prev */
+    const char *storage_extra; /* more [storage] keys, or NULL */
+    const char *module_extra;  /* a [module.<name>] section, or NULL */
 } engine;
 
 static engine E;
@@ -1677,7 +1679,9 @@ static void *iter_reader_main(void *arg)
         cw_key(k0, 0, 0);
         if (E.vt->key_seq(c->s, k0, 3, &ks, &err) != DC_OK)
             conc_fail(c, "key_seq: %s", err.message);
-        else if (ks < ks_last)
+        /* key_seq only grows, except that an engine may drop a tombstone
+         * no snapshot needs and then answer 0 (storage.h). */
+        else if (ks < ks_last && !(ks == 0 && !E.strict))
             conc_fail(c, "key_seq went back from %" PRIu64 " to %" PRIu64,
                       ks_last, ks);
         ks_last = ks;
@@ -1808,14 +1812,15 @@ static int engine_setup(void **state)
         print_error("mkdtemp: %s\n", strerror(errno));
         return -1;
     }
-    char text[3 * PATH_MAX];
+    char text[3 * PATH_MAX + 1024];
     snprintf(text, sizeof text,
              "[server]\nmodule_dir = \"%s/modules\"\n"
              "[log]\nlevel = \"warn\"\n"
-             "[storage]\ndata_dir = \"%s/data\"\n"
+             "[storage]\ndata_dir = \"%s/data\"\n%s"
              "[modules]\nprotocol = \"\"\nsql = \"\"\nstorage = \"\"\n"
-             "auth = \"\"\nencryption = \"none\"\nmetrics = \"\"\n",
-             build_dir, E.dir);
+             "auth = \"\"\nencryption = \"none\"\nmetrics = \"\"\n%s",
+             build_dir, E.dir, E.storage_extra ? E.storage_extra : "",
+             E.module_extra ? E.module_extra : "");
     dc_strlist errors = {0};
     E.cfg = dc_config_parse(text, strlen(text), "test-config", E.dir, &errors);
     if (E.cfg == NULL) {
@@ -1943,6 +1948,24 @@ int main(void)
         E.so = mods[i];
         failed += cmocka_run_group_tests_name(name, tests, engine_setup,
                                               engine_teardown);
+        /* The lsm engine again with tiny memtables, files and levels, so
+         * the same checks run across flushes, compactions and reopens of
+         * multi-level stores. */
+        size_t l = strlen(mods[i]);
+        if (l >= 6 && strcmp(mods[i] + l - 6, "lsm.so") == 0) {
+            snprintf(name, sizeof name, "storage model: %s, small sizes",
+                     mods[i]);
+            memset(&E, 0, sizeof E);
+            E.so = mods[i];
+            E.storage_extra = "memtable_max_bytes = 4096\n"
+                              "sstable_target_bytes = 4096\n"
+                              "compaction_interval_secs = 1\n";
+            E.module_extra = "[module.lsm]\nl0_compaction_trigger = 2\n"
+                             "l0_stop_writes = 6\nl1_max_bytes = 65536\n"
+                             "block_size = 512\n";
+            failed += cmocka_run_group_tests_name(name, tests, engine_setup,
+                                                  engine_teardown);
+        }
     }
     free(list);
     return failed != 0;
