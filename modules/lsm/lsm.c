@@ -187,7 +187,7 @@ struct dc_store {
     pthread_mutex_t st_work_mu; /* serialises version-set changes */
 
     pthread_mutex_t st_stat_mu; /* guards the metric deltas below */
-    uint64_t seen_fsyncs, seen_fsync_ns, seen_hits, seen_misses;
+    uint64_t seen_hits, seen_misses;
 };
 
 /* ==== small helpers ===================================================== */
@@ -310,27 +310,23 @@ static void metric_add(dc_store *s, dc_series *series, uint64_t n)
         s->inst->api->counter_add(series, n);
 }
 
-/* Move the WAL's fsync counters and the block cache's hit counters into
- * the metrics (as deltas since the last call).  Any thread. */
+/* The WAL's fsync hook: one count and one latency observation per fsync,
+ * as it happens.  Any thread. */
+static void on_wal_fsync(void *ud, uint64_t ns)
+{
+    dc_store *s = ud;
+    s->inst->api->counter_add(s->inst->m.wal_fsyncs, 1);
+    s->inst->api->histogram_observe(s->inst->m.wal_fsync_seconds,
+                                    (double)ns / 1e9);
+}
+
+/* Move the block cache's hit counters into the metrics (as deltas since
+ * the last call).  Any thread. */
 static void metrics_refresh(dc_store *s)
 {
     const dc_host_api *api = s->inst->api;
     lsm_metrics *m = &s->inst->m;
     pthread_mutex_lock(&s->st_stat_mu);
-    if (s->wal != NULL) {
-        lsm_wal_stats ws;
-        lsm_wal_stats_get(s->wal, &ws);
-        if (ws.fsyncs > s->seen_fsyncs) {
-            uint64_t n = ws.fsyncs - s->seen_fsyncs;
-            double each =
-                (double)(ws.fsync_ns - s->seen_fsync_ns) / 1e9 / (double)n;
-            api->counter_add(m->wal_fsyncs, n);
-            for (uint64_t i = 0; i < n && i < 64; i++)
-                api->histogram_observe(m->wal_fsync_seconds, each);
-            s->seen_fsyncs = ws.fsyncs;
-            s->seen_fsync_ns = ws.fsync_ns;
-        }
-    }
     lsm_lru_stats cs;
     lsm_lru_stats_get(s->bcache, &cs);
     if (cs.hits > s->seen_hits)
@@ -1908,6 +1904,9 @@ static int flush_imm(dc_store *s, dc_error *err)
         pthread_mutex_lock(&s->st_mu);
         rc = lsm_vset_apply(s->vs, &e, err);
         if (rc == DC_OK) {
+            /* The metrics first: a flush() waiter reads them on waking. */
+            metric_add(s, s->inst->m.flushes, 1);
+            metrics_levels(s);
             s->imm = NULL;
             s->flush_count++;
             s->compact_request = true;
@@ -1919,7 +1918,6 @@ static int flush_imm(dc_store *s, dc_error *err)
     if (rc != DC_OK)
         return rc;
     lsm_memtable_unref(imm);
-    metric_add(s, s->inst->m.flushes, 1);
     if (log > 1 && s->wal != NULL) {
         dc_error e2;
         dc_error_init(&e2);
@@ -1928,7 +1926,6 @@ static int flush_imm(dc_store *s, dc_error *err)
                               "lsm: cannot remove old WAL segments: %s",
                               e2.message);
     }
-    metrics_levels(s);
     return DC_OK;
 }
 
@@ -2425,6 +2422,8 @@ static int recover(dc_store *s, dc_error *err)
     if (s->cfg.wal_enabled) {
         wo.enc = s->enc_w;
         wo.enc_instance = s->enc_w_inst;
+        wo.fsync_hook = on_wal_fsync;
+        wo.fsync_hook_ud = s;
         rc = lsm_wal_open(&wo, newseg, &s->wal, err);
         if (rc != DC_OK)
             return rc;

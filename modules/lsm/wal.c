@@ -52,6 +52,8 @@ struct lsm_wal {
     void *w_enc_inst;
     void (*w_hook)(void *);
     void *w_hook_ud;
+    void (*w_fsync_hook)(void *, uint64_t);
+    void *w_fsync_hook_ud;
 
     pthread_mutex_t w_mu; /* guards everything below */
     wal_waiter *w_head;   /* queue; the head is the leader */
@@ -233,6 +235,8 @@ int lsm_wal_open(const lsm_wal_options *o, uint64_t segment, lsm_wal **out,
     w->w_enc_inst = o->enc_instance;
     w->w_hook = o->leader_hook;
     w->w_hook_ud = o->leader_hook_ud;
+    w->w_fsync_hook = o->fsync_hook;
+    w->w_fsync_hook_ud = o->fsync_hook_ud;
     w->w_key_id = wal_current_key(w->w_enc, w->w_enc_inst);
     w->w_overhead = w->w_key_id ? w->w_enc->overhead(w->w_enc_inst) : 0;
     int rc = wal_create_segment(w->w_dir, segment, w->w_key_id, &w->w_fd, err);
@@ -298,9 +302,12 @@ static int wal_leader_fsync(lsm_wal *w, uint64_t *fsyncs, uint64_t *ns,
         wal_path(w->w_dir, w->w_segment, path, sizeof path);
         return wal_io_error(err, "cannot fsync", path);
     }
-    *ns += wal_now_ns() - t0;
+    uint64_t took = wal_now_ns() - t0;
+    *ns += took;
     *fsyncs += 1;
     w->w_dirty = false;
+    if (w->w_fsync_hook)
+        w->w_fsync_hook(w->w_fsync_hook_ud, took);
     return 0;
 }
 

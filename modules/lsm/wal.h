@@ -75,6 +75,11 @@ typedef struct lsm_wal_options {
      * with no lock held.  Tests use it to make batching deterministic. */
     void (*leader_hook)(void *ud);
     void *leader_hook_ud;
+    /* Optional: called after every data fsync the WAL makes, with its
+     * duration in nanoseconds, from the thread that made it, with no lock
+     * held.  The engine feeds its fsync metrics from it. */
+    void (*fsync_hook)(void *ud, uint64_t ns);
+    void *fsync_hook_ud;
 } lsm_wal_options;
 
 /* Counters for the engine's metrics; read with lsm_wal_stats_get(). */
