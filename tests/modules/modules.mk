@@ -66,3 +66,9 @@ $(TEST_MODULE_DIR)/tm-bad-text.so: tests/modules/modules.mk
 $(TEST_MODULE_DIR)/tm-bad-object.so: $(TM_PREREQS)
 	@mkdir -p $(dir $@)
 	$(CC) $(MOD_CFLAGS) -DTM_METRICS -DTM_NAME='"tm-bad-object"' -c -o $@ $(TM_SRC)
+
+# ---- an encrypting stand-in, for the storage engine's encryption path ------
+$(TEST_MODULE_DIR)/test-xor.so: tests/modules/xorenc.c $(PUB_HEADERS) $(MODULE_MAP)
+	@mkdir -p $(dir $@)
+	$(CC) $(MOD_CFLAGS) -o $@ $< $(MOD_LDFLAGS)
+TEST_MODULES += $(TEST_MODULE_DIR)/test-xor.so
