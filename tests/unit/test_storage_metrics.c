@@ -139,7 +139,7 @@ static void test_lsm_reports_its_work(void **state)
     assert_int_equal(vt->stats(s, &st), DC_OK);
     double files = 0;
     for (int l = 0; l < 7; l++) {
-        char lv[4];
+        char lv[16];
         snprintf(lv, sizeof lv, "%d", l);
         files += metric("datacave_storage_level_files", lv);
     }
