@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,7 +313,8 @@ typedef struct conc_ctx {
     atomic_bool done;
     atomic_int failures;
     atomic_ulong reader_passes;
-    atomic_ulong passes_during; /* passes begun while the writer ran */
+    atomic_ulong passes_during; /* passes begun while the writer ran,
+                                   counted when they end */
 } conc_ctx;
 
 static void *conc_writer(void *arg)
@@ -326,6 +328,13 @@ static void *conc_writer(void *arg)
                              (const uint8_t *)v, vl) != 0)
             atomic_fetch_add(&c->failures, 1);
         atomic_store_explicit(&c->published, i + 1, memory_order_release);
+        /* Halfway, wait until both readers have completed passes over a
+         * table still being written, so the overlap the test is about
+         * happens whatever the scheduler does. */
+        if (i == CONC_N / 2)
+            while (atomic_load(&c->passes_during) < 2 &&
+                   atomic_load(&c->failures) == 0)
+                sched_yield();
     }
     atomic_store(&c->done, true);
     return NULL;
@@ -337,8 +346,7 @@ static void *conc_reader(void *arg)
     uint64_t r = (uint64_t)(uintptr_t)arg ^ 0x1234567ULL;
     char want[64];
     while (!atomic_load(&c->done) || atomic_load(&c->reader_passes) < 4) {
-        if (!atomic_load(&c->done))
-            atomic_fetch_add(&c->passes_during, 1);
+        bool during = !atomic_load(&c->done);
         lsm_memtable_iter it;
         lsm_memtable_iter_init(&it, c->m);
         lsm_memtable_iter_seek_first(&it);
@@ -390,6 +398,8 @@ static void *conc_reader(void *arg)
                 atomic_fetch_add(&c->failures, 1);
         }
         atomic_fetch_add(&c->reader_passes, 1);
+        if (during)
+            atomic_fetch_add(&c->passes_during, 1);
     }
     return NULL;
 }
