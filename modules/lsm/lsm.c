@@ -2107,8 +2107,9 @@ static int run_compaction(dc_store *s, lsm_compaction *c, dc_error *err)
         metric_add(s, s->inst->m.compactions, 1);
         metrics_levels(s);
     }
-    /* Outputs of a failed compaction are in no version: deleted here. */
-    delete_obsolete(s);
+    /* The callers delete obsolete files once the compaction is freed: its
+     * pinned input version still lists the input files until then.  (The
+     * outputs of a failed compaction are in no version and go then too.) */
     return rc;
 }
 
@@ -2121,6 +2122,7 @@ static int compact_once(dc_store *s, bool *did, dc_error *err)
         return DC_OK;
     int rc = run_compaction(s, c, err);
     lsm_compaction_free(c);
+    delete_obsolete(s);
     if (rc == DC_OK)
         *did = true;
     pthread_mutex_lock(&s->st_mu);
@@ -2273,6 +2275,7 @@ static int lsm_compact(dc_store *s, const uint8_t *begin, size_t begin_len,
                 break;
             rc = run_compaction(s, c, err);
             lsm_compaction_free(c);
+            delete_obsolete(s);
         }
     }
     pthread_mutex_unlock(&s->st_work_mu);

@@ -2,7 +2,9 @@
  * test_storage_metrics.c - the lsm engine reports its work through the
  * host's metrics registry: after a known number of puts, deletes, gets and
  * a flush, the counters and level gauges read back through metrics_visit
- * (what the metrics module exports) say exactly that.
+ * (what the metrics module exports) say exactly that.  And what it reports
+ * is what is on disk: after a full compaction the table directory holds
+ * exactly the files the engine lists, its inputs gone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,10 +166,93 @@ static void test_lsm_reports_its_work(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Number of *.sst files in dir/sst. */
+static uint64_t count_sst(const char *dir)
+{
+    char p[PATH_MAX + 8];
+    snprintf(p, sizeof p, "%s/sst", dir);
+    DIR *d = opendir(p);
+    assert_non_null(d);
+    uint64_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        if (l > 4 && strcmp(de->d_name + l - 4, ".sst") == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static void test_full_compaction_leaves_only_live_files(void **state)
+{
+    (void)state;
+    const char *bd = getenv("DATACAVE_BUILD");
+    char so[PATH_MAX];
+    snprintf(so, sizeof so, "%s/modules/lsm.so", bd && *bd ? bd : "build");
+    char dir[] = "/tmp/datacave-compact-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char text[PATH_MAX + 512];
+    snprintf(text, sizeof text,
+             "[log]\nlevel = \"warn\"\n[storage]\ndata_dir = \"%s\"\n"
+             "[modules]\nprotocol = \"\"\nsql = \"\"\nstorage = \"\"\n"
+             "auth = \"\"\nencryption = \"\"\nmetrics = \"\"\n",
+             dir);
+    dc_strlist errors = {0};
+    dc_config *cfg = dc_config_parse(text, strlen(text), "t.toml", dir, &errors);
+    assert_non_null(cfg);
+    dc_runtime *rt = dc_runtime_new(cfg);
+    assert_int_equal(dc_runtime_load_file(rt, DC_KIND_STORAGE, so, &errors), 0);
+    assert_int_equal(dc_runtime_resolve(rt, false, &errors), 0);
+    dc_error err;
+    dc_error_init(&err);
+    assert_int_equal(dc_runtime_init(rt, &err), DC_OK);
+    dc_module *m = dc_runtime_module(rt, DC_KIND_STORAGE);
+    const dc_storage_vtable *vt = m->desc->vtable;
+    dc_store_options o = {.size = sizeof o, .path = dir, .create_if_missing = true};
+    dc_store *s = NULL;
+    assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
+    dc_write_options wo = {.size = sizeof wo, .sync = DC_SYNC_NONE};
+    /* Three overlapping tables: each round rewrites every key. */
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 2000; i++) {
+            char k[16], v[32];
+            snprintf(k, sizeof k, "key%05d", i);
+            snprintf(v, sizeof v, "round%d-%05d", round, i);
+            dc_batch_op op = {DC_OP_PUT, (const uint8_t *)k, strlen(k),
+                              (const uint8_t *)v, strlen(v)};
+            assert_int_equal(vt->write(s, &wo, &op, 1, NULL, &err), DC_OK);
+        }
+        assert_int_equal(vt->flush(s, &err), DC_OK);
+    }
+    assert_non_null(vt->compact);
+    if (vt->compact(s, NULL, 0, NULL, 0, &err) != DC_OK)
+        fail_msg("compact: %s", err.message);
+    dc_store_stats st = {.size = sizeof st};
+    assert_int_equal(vt->stats(s, &st), DC_OK);
+    uint64_t listed = 0;
+    for (uint32_t l = 0; l < st.levels && l < 16; l++)
+        listed += st.files_per_level[l];
+    assert_true(listed >= 1);
+    uint64_t on_disk = count_sst(dir);
+    if (on_disk != listed)
+        fail_msg("after a full compaction %llu table files are on disk, the "
+                 "engine lists %llu",
+                 (unsigned long long)on_disk, (unsigned long long)listed);
+    vt->close(s);
+    dc_runtime_shutdown(rt);
+    dc_runtime_free(rt);
+    dc_config_free(cfg);
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lsm_reports_its_work),
+        cmocka_unit_test(test_full_compaction_leaves_only_live_files),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     dc_metrics_reset();
