@@ -133,10 +133,12 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_HOST := $(filter-out host/main.c,$(HOST_SRCS))
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_HOST) $(wildcard host/*.h)
+# A target may link module sources too: FUZZ_SRCS_<target> in a module.mk.
+.SECONDEXPANSION:
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_HOST) $(wildcard host/*.h) $$(FUZZ_SRCS_$$*)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Ihost \
-	    -o $@ $< $(FUZZ_HOST) $(HOST_LIBS)
+	$(CLANG) $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Ihost -Imodules \
+	    -o $@ $< $(FUZZ_HOST) $(FUZZ_SRCS_$*) $(HOST_LIBS) -lm
 
 fuzz: deps $(FUZZ_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) DATACAVE_SHARED=$(SHARED) tests/fuzz/run.sh $(FUZZ_BINS)
