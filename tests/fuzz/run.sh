@@ -18,6 +18,17 @@ for bin in "$@"; do
         find "$shared/toml-test/valid" -name '*.toml' -exec cp {} "$work/corpus/" \; 2>/dev/null || true
       fi
       cp config.example.toml "$work/corpus/" ;;
+    fuzz_sql_parser)
+      # Statements from the sqllogictest files, one seed each (the first
+      # 400), and the pgbench statements.
+      if [ -d "$shared/slt" ]; then
+        grep -hE '^(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|WITH|VALUES)' "$shared"/slt/*.test \
+          | awk -v d="$work/corpus" 'NR <= 400 { f = sprintf("%s/slt-%04d", d, NR); print > f; close(f) }'
+      fi
+      printf 'UPDATE pgbench_accounts SET abalance = abalance + -2870 WHERE aid = 17;' > "$work/corpus/pgbench-1"
+      printf "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 2, 3, -5, CURRENT_TIMESTAMP);" > "$work/corpus/pgbench-2"
+      printf "select c.relname from pg_catalog.pg_class c where c.relname OPERATOR(pg_catalog.~) '^(t)\$' COLLATE pg_catalog.default and c.oid = 't'::regclass and x = ANY(ARRAY[1,2]);" > "$work/corpus/psql-1"
+      ;;
     fuzz_elf)
       for f in build/modules/*.so build/tests/modules/*.so; do
         [ -f "$f" ] && cp "$f" "$work/corpus/"

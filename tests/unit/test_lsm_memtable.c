@@ -340,6 +340,13 @@ static void *conc_writer(void *arg)
     return NULL;
 }
 
+/* Count a failed reader check and say which one (the first few). */
+static void conc_fail(conc_ctx *c, int which)
+{
+    if (atomic_fetch_add(&c->failures, 1) < 5)
+        fprintf(stderr, "reader check %d failed\n", which);
+}
+
 static void *conc_reader(void *arg)
 {
     conc_ctx *c = arg;
@@ -347,34 +354,37 @@ static void *conc_reader(void *arg)
     char want[64];
     while (!atomic_load(&c->done) || atomic_load(&c->reader_passes) < 4) {
         bool during = !atomic_load(&c->done);
+        /* What was published before the pass starts must all be seen;
+         * keys published later may land before the iterator's position
+         * (they are not inserted in key order), so count first, then seek. */
+        unsigned before =
+            atomic_load_explicit(&c->published, memory_order_acquire);
         lsm_memtable_iter it;
         lsm_memtable_iter_init(&it, c->m);
         lsm_memtable_iter_seek_first(&it);
         const uint8_t *prev = NULL;
         size_t prevl = 0;
         size_t seen = 0;
-        unsigned before =
-            atomic_load_explicit(&c->published, memory_order_acquire);
         for (; lsm_memtable_iter_valid(&it); lsm_memtable_iter_next(&it)) {
             const uint8_t *k, *v;
             size_t kl, vl;
             lsm_memtable_iter_key(&it, &k, &kl);
             lsm_memtable_iter_value(&it, &v, &vl);
             if (kl != 11 + 8 || k[0] != 'c') {
-                atomic_fetch_add(&c->failures, 1);
+                conc_fail(c, 1);
                 break;
             }
             size_t wl = conc_val(want, k, kl - 8);
             if (vl != wl || memcmp(v, want, wl) != 0)
-                atomic_fetch_add(&c->failures, 1);
+                conc_fail(c, 2);
             if (prev != NULL && lsm_ikey_cmp(prev, prevl, k, kl) >= 0)
-                atomic_fetch_add(&c->failures, 1);
+                conc_fail(c, 3);
             prev = k;
             prevl = kl;
             seen++;
         }
         if (seen < before)
-            atomic_fetch_add(&c->failures, 1);
+            conc_fail(c, 4);
         /* point reads of keys already published */
         for (int j = 0; j < 200; j++) {
             unsigned pub =
@@ -395,7 +405,7 @@ static void *conc_reader(void *arg)
             size_t wl = conc_val(want, (const uint8_t *)k, kl);
             if (res != LSM_GET_FOUND || seq != i + 1 || vl != wl ||
                 memcmp(v, want, wl) != 0)
-                atomic_fetch_add(&c->failures, 1);
+                conc_fail(c, 5);
         }
         atomic_fetch_add(&c->reader_passes, 1);
         if (during)
