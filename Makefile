@@ -48,7 +48,7 @@ MOD_CFLAGS  := $(CFLAGS_ALL) -Imodules -fPIC -fvisibility=hidden
 MOD_LDFLAGS := -shared -Wl,-z,defs -Wl,--version-script=$(MODULE_MAP) $(SANFLAGS)
 SRCS_OF = $(or $(SRCS_$(1)),$(wildcard modules/$(1)/*.c))
 
-.PHONY: all deps run test check sanitize bench bench-storage crash-test fuzz install clean help
+.PHONY: all deps run test check sanitize bench bench-storage bench-sql crash-test fuzz install clean help
 all: deps $(BUILD)/bin/datacave $(MODULE_SOS)
 
 deps:
@@ -87,6 +87,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(HOST_LIB_OBJS) $(wildcard tests/unit/*.h
 TEST_MODULE_DIR := $(BUILD)/tests/modules
 TEST_MODULES :=
 -include tests/modules/modules.mk
+-include tests/slt/slt.mk
 
 TEST_ENV := DATACAVE_BUILD=$(abspath $(BUILD)) DATACAVE_SHARED=$(SHARED) \
             DATACAVE_TEST_MODULES=$(abspath $(TEST_MODULE_DIR)) CC=$(CC)
@@ -111,18 +112,27 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(HOST_LIB_OBJS)
 # The long crash test: many more SIGKILL rounds than `make test` runs.
 crash-test: all $(TOOL_BINS)
 	@$(TEST_ENV) CRASH_ROUNDS=$${CRASH_ROUNDS:-200} bash tests/scripts/test_storage_crash.sh
+	@$(TEST_ENV) CRASH_ROUNDS=$${CRASH_ROUNDS:-50} bash tests/scripts/test_sql_crash.sh
 
 # ---- benchmarks ------------------------------------------------------------------
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bin/datacave-%,$(BENCH_SRCS))
 
+BENCH_CFLAGS_bench-sql := -I/usr/include/postgresql
+BENCH_LIBS_bench-sql := -lpq
+
 $(BUILD)/bin/datacave-%: bench/%.c $(HOST_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ihost -o $@ $< $(HOST_LIB_OBJS) $(HOST_LIBS)
+	$(CC) $(CFLAGS_ALL) -Ihost $(BENCH_CFLAGS_$*) -o $@ $< $(HOST_LIB_OBJS) $(HOST_LIBS) $(BENCH_LIBS_$*)
 
 bench: all $(BENCH_BINS)
 	@$(BUILD)/bin/datacave-bench-host
 	@$(MAKE) --no-print-directory bench-storage
+	@$(MAKE) --no-print-directory bench-sql
+
+# The sql module in-process against PostgreSQL 15 (a throwaway cluster).
+bench-sql: all $(BENCH_BINS)
+	@BUILD=$(abspath $(BUILD)) bash bench/sql.sh
 
 # The storage engine against RocksDB's db_bench, same parameters, same run.
 bench-storage: all $(BENCH_BINS)
@@ -164,7 +174,8 @@ help:
 	@echo "make run        build and serve with config.example.toml (data in ./data)"
 	@echo "make test       build and run every test"
 	@echo "make sanitize   the same with ASan and UBSan, in build-san/"
-	@echo "make bench      build and run the benchmarks (bench-storage: lsm vs RocksDB)"
+	@echo "make bench      build and run the benchmarks (bench-storage: lsm vs RocksDB;"
+	@echo "                bench-sql: the sql module vs PostgreSQL 15)"
 	@echo "make crash-test the long SIGKILL crash test of the storage engine"
 	@echo "make fuzz       run every fuzz target for FUZZ_SECONDS (default 60) each"
 	@echo "make install    install under PREFIX (default /usr/local)"

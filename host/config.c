@@ -58,6 +58,7 @@ static const schema_entry SCHEMA[] = {
     {"security.tls.enabled", DC_CFG_BOOL, "false", ANY, NULL},
     {"security.tls.cert_path", DC_CFG_STRING, NULL, ANY, NULL},
     {"security.tls.key_path", DC_CFG_STRING, NULL, ANY, NULL},
+    {"security.tls.require", DC_CFG_BOOL, "false", ANY, NULL},
     {"security.auth", S_TABLE, NULL, ANY, NULL},
     {"security.auth.enabled", DC_CFG_BOOL, "true", ANY, NULL},
     {"security.auth.roles", S_TABLE_ARRAY, NULL, ANY, NULL},

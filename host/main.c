@@ -6,6 +6,7 @@
  *   datacave modules list [--config FILE] [--json]
  *   datacave modules inspect FILE... [--json]
  *   datacave gen-password-hash --password P [--config FILE]
+ *   datacave sql --config FILE [-c SQL]... [-f FILE]... [--data-dir DIR]
  *   datacave --version | --help
  *
  * Exit status: 0 success, 1 failure (with messages on stderr), 2 usage.
@@ -25,6 +26,7 @@
 #include "datacave/protocol.h"
 #include "loader.h"
 #include "log.h"
+#include "shell.h"
 #include "version.h"
 
 #define EXIT_USAGE 2
@@ -38,6 +40,8 @@ static const char USAGE[] =
     "  modules list [--json]          list the modules in the module directory\n"
     "  modules inspect FILE... [--json]  describe module files, or why they are refused\n"
     "  gen-password-hash --password P print the stored form of a password\n"
+    "  sql --config FILE [-c SQL] [-f FILE]  run SQL in-process on the data\n"
+    "                                 directory, like psql (server stopped)\n"
     "  --version                      print the version\n"
     "  --help                         print this help\n"
     "\n"
@@ -514,6 +518,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "modules") == 0)
         return cmd_modules(argc, argv);
+    if (strcmp(cmd, "sql") == 0)
+        return dc_shell_main(argc, argv, 2);
 
     const char *help = NULL;
     int (*fn)(const cli *) = NULL;

@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential pkg-config binutils
   libssl-dev libjansson-dev libzstd-dev libmicrohttpd-dev libcmocka-dev
   clang libclang-rt-14-dev
+  libpq-dev
 )
 
 missing=()

@@ -774,7 +774,8 @@ static void child_close(child *c)
 typedef struct merge {
     child *ch;
     size_t n;
-    long cur; /* index of the smallest, -1 when every child is done */
+    long cur;    /* index of the smallest, -1 when every child is done */
+    long second; /* index of the next smallest after cur, -1: none     */
     int status;
     dc_error err;
 } merge;
@@ -782,8 +783,9 @@ typedef struct merge {
 static void merge_find(merge *m)
 {
     m->cur = -1;
-    const uint8_t *best = NULL;
-    size_t best_len = 0;
+    m->second = -1;
+    const uint8_t *best = NULL, *sec = NULL;
+    size_t best_len = 0, sec_len = 0;
     for (size_t i = 0; i < m->n; i++) {
         child *c = &m->ch[i];
         if (c->status != DC_OK && m->status == DC_OK) {
@@ -809,13 +811,48 @@ static void merge_find(merge *m)
             continue;
         }
         if (best == NULL || lsm_ikey_cmp(k, n, best, best_len) < 0) {
+            sec = best;
+            sec_len = best_len;
+            m->second = m->cur;
             best = k;
             best_len = n;
             m->cur = (long)i;
+        } else if (sec == NULL || lsm_ikey_cmp(k, n, sec, sec_len) < 0) {
+            sec = k;
+            sec_len = n;
+            m->second = (long)i;
         }
     }
     if (m->status != DC_OK)
         m->cur = -1;
+}
+
+/* After only child cur advanced: it stays the smallest when its new key
+ * is still below the runner-up's (which did not move), so one comparison
+ * replaces a pass over every child -- the common case of a scan whose
+ * keys come mostly from one source. */
+static bool merge_keep_cur(merge *m)
+{
+    child *c = &m->ch[m->cur];
+    if (!child_valid(c))
+        return false;
+    const uint8_t *k;
+    size_t n;
+    child_key(c, &k, &n);
+    if (n < LSM_TRAILER_SIZE)
+        return false;
+    if (m->second < 0)
+        return true;
+    child *o = &m->ch[m->second];
+    if (!child_valid(o))
+        return false;
+    const uint8_t *ok;
+    size_t on;
+    child_key(o, &ok, &on);
+    if (on < LSM_TRAILER_SIZE)
+        return false;
+    int r = lsm_ikey_cmp(k, n, ok, on);
+    return r < 0 || (r == 0 && m->cur < m->second);
 }
 
 static bool merge_valid(const merge *m)
@@ -842,6 +879,8 @@ static void merge_next(merge *m)
     if (m->cur < 0)
         return;
     child_next(&m->ch[m->cur]);
+    if (m->ch[m->cur].status == DC_OK && merge_keep_cur(m))
+        return;
     merge_find(m);
 }
 
@@ -1027,7 +1066,8 @@ static void iter_settle(dc_iter *it, bool skipping)
             merge_next(m);
             continue;
         }
-        if (skipping && lsm_user_cmp(k, un, it->key.p, it->key.len) == 0) {
+        if (skipping && un == it->key.len &&
+            lsm_user_cmp(k, un, it->key.p, it->key.len) == 0) {
             merge_next(m);
             continue;
         }

@@ -1,0 +1,74 @@
+/*
+ * sql/session.h - a session of the sql module: who it runs as, its
+ * settings, its transaction and its prepared statements (sql.c).
+ *
+ * Settings follow PostgreSQL's GUC rules for the ones Datacave knows:
+ * names are case-insensitive, SET inside a transaction block is undone by
+ * ROLLBACK, SET LOCAL lasts until the end of the transaction, RESET goes
+ * back to the session's start value.  Settings marked "report" are sent to
+ * the client (ParameterStatus) when they change.
+ *
+ * Threads: a session belongs to one thread at a time; `cancel` may be set
+ * from any thread.
+ */
+#ifndef SQL_SESSION_H
+#define SQL_SESSION_H
+
+#include "datacave/sql.h"
+#include "sql/engine.h"
+#include "sql/txn.h"
+
+#define SQL_MAX_SETTINGS 64
+#define SQL_SETTING_LEN 256
+
+typedef struct sql_setting {
+    char name[64];                  /* canonical spelling ("TimeZone")   */
+    char value[SQL_SETTING_LEN];
+    char reset_value[SQL_SETTING_LEN];
+    bool report;                    /* sent as ParameterStatus           */
+} sql_setting;
+
+/* One savepoint of the open transaction block. */
+typedef struct sql_sp_entry {
+    char *name;
+    sql_savepoint *sp;
+    size_t nundo;                   /* settings undo entries at the mark  */
+} sql_sp_entry;
+
+/* Undo record of a SET made inside a transaction block. */
+typedef struct sql_set_undo {
+    int index;                      /* into settings                      */
+    char old[SQL_SETTING_LEN];
+    bool local;                     /* SET LOCAL: undone at commit too    */
+} sql_set_undo;
+
+struct sql_session {
+    sql_engine *eng;
+    char user[64];
+    char database[64];
+    bool can_read, can_write, is_admin;
+
+    sql_setting settings[SQL_MAX_SETTINGS];
+    int nsettings;
+    sql_tz tz;
+    size_t work_mem;
+    uint32_t lock_timeout_ms;
+
+    /* Transaction state.  txn is NULL when no transaction is open.
+     * in_block: an explicit BEGIN; failed: an error happened in the block
+     * (every statement but ROLLBACK / COMMIT / ROLLBACK TO gets 25P02). */
+    sql_txn *txn;
+    bool in_block;
+    bool failed;
+    int64_t txn_ts;
+    sql_isolation next_iso;         /* BEGIN ISOLATION LEVEL / SET TRANSACTION */
+    int next_read_only;             /* -1 unset                           */
+    sql_sp_entry *sps;
+    size_t nsps, capsps;
+    sql_set_undo *undo;
+    size_t nundo, capundo;
+
+    _Atomic int cancel;
+};
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * sql/tableam.h - rows and index entries of tables, on top of txn.h.
+ *
+ * Row key:   table oid (4 BE) | for each primary key column in order,
+ *            sql_key_append(value, index flags) -- or, without a primary
+ *            key, | sql_key_append(int8 rowid) with rowids from one
+ *            engine-wide counter that never reuses a value (sql_rowid_next
+ *            in txn.h).
+ * Row value: the row encoding below.
+ * Index key: index oid (4 BE) | sql_key_append of each key column with
+ *            its flags | (for a non-unique index, or a unique one where a
+ *            key column is NULL) the row key without its 4-byte prefix.
+ * Index val: the row key without its 4-byte prefix.
+ * The primary key has no entries of its own (the rows are keyed by it):
+ * sql_index_key_prefix of a primary index gives a row key prefix, and
+ * sql_index_scan_open over it walks the rows like a table scan.
+ *
+ * Row encoding: a version byte (1), a uint16 count of stored attnums
+ * (rows written before ADD COLUMN have fewer: the rest read as the
+ * column's `missing` value), a NULL bitmap, then each non-NULL value:
+ * fixed-size types as 1/2/4/8 little-endian bytes, variable-length ones as
+ * a varint length and the bytes.  Dropped columns read as NULL.
+ *
+ * Constraints enforced here: NOT NULL (23502 'null value in column "a" of
+ * relation "t" violates not-null constraint'), primary key and unique
+ * indexes (23505 'duplicate key value violates unique constraint
+ * "t_pkey"' with detail 'Key (a)=(1) already exists.').  CHECK constraints
+ * need expressions and are enforced by the executor.  Unique checks lock
+ * the unique key (sql_txn_lock_row) and look at the newest committed state
+ * (SQL_READ_LATEST), so two concurrent inserts of one key cannot both
+ * succeed: the second waits for the first to end.
+ *
+ * Values handed out point into memory allocated through `mem` (the
+ * statement arena) unless a call says otherwise.
+ */
+#ifndef SQL_TABLEAM_H
+#define SQL_TABLEAM_H
+
+#include "sql/catalog.h"
+#include "sql/txn.h"
+
+/* Encode / decode a full row (vals has t->natts entries, attnum order). */
+int sql_row_encode(const sql_table *t, const dc_value *vals, sql_buf *out,
+                   dc_error *err);
+int sql_row_decode(const sql_table *t, const uint8_t *p, size_t n,
+                   const sql_mem *mem, dc_value *vals, dc_error *err);
+
+/* The 4-byte relation prefix of a table or index (for scan bounds). */
+void sql_rel_prefix(uint32_t oid, uint8_t out[4]);
+/* Row key of `vals` (primary key tables only) into key (cleared first). */
+int sql_row_key(const sql_table *t, const dc_value *vals, sql_buf *key,
+                dc_error *err);
+
+/* Insert a row: checks NOT NULL and every unique index, writes the row and
+ * its index entries.  key_out (may be NULL) gets the row key. */
+int sql_table_insert(sql_txn *txn, const sql_table *t, const dc_value *vals,
+                     sql_buf *key_out, dc_error *err);
+/* Find a row that conflicts with `vals` on unique index `ix` (NULL: any
+ * unique index, the primary key first), after locking the conflicting
+ * key; *found tells, conflict_key gets its row key.  For ON CONFLICT. */
+int sql_table_find_conflict(sql_txn *txn, const sql_table *t,
+                            const sql_index *ix, const dc_value *vals,
+                            sql_buf *conflict_key, bool *found,
+                            dc_error *err);
+/* Replace the row at `key` (old values `oldv`) by `newv`; a changed
+ * primary key moves the row.  Index entries follow.  The caller has
+ * locked `key`. */
+int sql_table_update(sql_txn *txn, const sql_table *t, const uint8_t *key,
+                     size_t klen, const dc_value *oldv, const dc_value *newv,
+                     dc_error *err);
+/* Delete the row at `key` and its index entries (old values `oldv`). */
+int sql_table_delete(sql_txn *txn, const sql_table *t, const uint8_t *key,
+                     size_t klen, const dc_value *oldv, dc_error *err);
+/* Read one row by key; *found false when absent. */
+int sql_table_fetch(sql_txn *txn, int mode, const sql_table *t,
+                    const uint8_t *key, size_t klen, const sql_mem *mem,
+                    dc_value *vals, bool *found, dc_error *err);
+/* Remove every row and index entry of the table (TRUNCATE, DROP). */
+int sql_table_clear(sql_txn *txn, const sql_table *t, dc_error *err);
+/* Fill a new index from the table's rows (CREATE INDEX; 23505 for a
+ * unique index over duplicates). */
+int sql_index_build(sql_txn *txn, const sql_table *t, const sql_index *ix,
+                    dc_error *err);
+/* Remove an index's entries (DROP INDEX). */
+int sql_index_clear(sql_txn *txn, const sql_index *ix, dc_error *err);
+
+/* ---- scans ---------------------------------------------------------------
+ * A table scan walks row keys in [lo, hi) -- full keys with the 4-byte
+ * prefix, NULL for the table's whole range.  An index scan walks index
+ * keys in [lo, hi) and fetches each row.  next() fills vals (t->natts
+ * values) and, when key is not NULL, the row key (valid until the next
+ * call). */
+typedef struct sql_scan sql_scan;
+int sql_table_scan_open(sql_txn *txn, int mode, const sql_table *t,
+                        const uint8_t *lo, size_t lolen, const uint8_t *hi,
+                        size_t hilen, sql_scan **out, dc_error *err);
+int sql_index_scan_open(sql_txn *txn, int mode, const sql_table *t,
+                        const sql_index *ix, const uint8_t *lo, size_t lolen,
+                        const uint8_t *hi, size_t hilen, sql_scan **out,
+                        dc_error *err);
+int sql_scan_next(sql_scan *s, const sql_mem *mem, dc_value *vals,
+                  const uint8_t **key, size_t *klen, bool *valid,
+                  dc_error *err);
+void sql_scan_close(sql_scan *s);
+/* Optional, after open: decode only the columns whose bit is set in
+ * `cols` (bit attnum - 1; (natts + 7) / 8 bytes, copied); the others
+ * read as NULL of their type.  NULL restores every column.  With
+ * `mem`, values still point into memory allocated through it (or into
+ * the catalog); when only fixed-size columns are asked for, the stored
+ * row is not copied at all. */
+int sql_scan_set_columns(sql_scan *s, const uint8_t *cols, dc_error *err);
+
+/* Index key prefix of the first n key columns' values (with flags), with
+ * the 4-byte index prefix, into key (cleared first): for scan bounds.
+ * sql_key_successor turns a prefix into the smallest key greater than
+ * every key that starts with it (for an exclusive upper bound). */
+int sql_index_key_prefix(const sql_index *ix, const dc_value *vals, int n,
+                         sql_buf *key, dc_error *err);
+int sql_key_successor(sql_buf *key, dc_error *err);
+/* Row key prefix from the first n primary key columns' values (pkvals[i]
+ * is the value of key column i, not of attnum i), with the table prefix:
+ * for point lookups (n = all key columns) and ranges on the primary key. */
+int sql_row_key_prefix(const sql_table *t, const dc_value *pkvals, int n,
+                       sql_buf *key, dc_error *err);
+
+#endif

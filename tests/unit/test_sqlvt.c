@@ -1,0 +1,733 @@
+/*
+ * test_sqlvt.c - the sql module through its vtable (datacave/sql.h), loaded
+ * with the host's loader over each storage engine (memory and lsm), the way
+ * the server and the local shell use it.
+ *
+ * Results are collected as text: one line per row, values separated by
+ * '|', NULL as "NULL"; the command tag and the error's SQLSTATE are kept.
+ * Expected answers were checked against PostgreSQL 15.
+ */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "datacave/sql.h"
+#include "loader.h"
+#include "log.h"
+#include "util.h"
+
+/* ==== the module under test ============================================== */
+
+static char build_dir[PATH_MAX];
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Remove a directory tree (depth first). */
+static void rm_tree(const char *dir)
+{
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+static const char *storage_name = "memory";
+
+typedef struct env {
+    char dir[PATH_MAX];
+    dc_config *cfg;
+    dc_runtime *rt;
+    const dc_sql_vtable *vt;
+    void *inst;
+} env;
+
+static env E;
+
+static int env_start(void)
+{
+    char text[3 * PATH_MAX + 1024];
+    snprintf(text, sizeof text,
+             "[server]\nmodule_dir = \"%s/modules\"\n"
+             "[log]\nlevel = \"warn\"\n"
+             "[storage]\ndata_dir = \"%s/data\"\n"
+             "[modules]\nprotocol = \"\"\nsql = \"sql\"\nstorage = \"%s\"\n"
+             "auth = \"\"\nencryption = \"none\"\nmetrics = \"\"\n"
+             "[module.sql]\nwork_mem_kb = 1024\n",
+             build_dir, E.dir, storage_name);
+    dc_strlist errors = {0};
+    E.cfg = dc_config_parse(text, strlen(text), "test-config", E.dir, &errors);
+    if (!E.cfg)
+        goto bad;
+    E.rt = dc_runtime_new(E.cfg);
+    dc_log_set_level(DC_LOG_WARN);
+    uint32_t mask = (1u << DC_KIND_SQL) | (1u << DC_KIND_STORAGE) |
+                    (1u << DC_KIND_ENCRYPTION);
+    if (dc_runtime_load(E.rt, mask, &errors) != 0 ||
+        dc_runtime_resolve(E.rt, false, &errors) != 0)
+        goto bad;
+    dc_strlist_free(&errors);
+    dc_error err;
+    dc_error_init(&err);
+    if (dc_runtime_init(E.rt, &err) != 0) {
+        print_error("init: %s\n", err.message);
+        return -1;
+    }
+    dc_module *m = dc_runtime_module(E.rt, DC_KIND_SQL);
+    E.vt = m->desc->vtable;
+    E.inst = m->instance;
+    return 0;
+bad:
+    for (size_t i = 0; i < errors.len; i++)
+        print_error("%s\n", errors.items[i]);
+    dc_strlist_free(&errors);
+    return -1;
+}
+
+static void env_stop(void)
+{
+    if (E.rt) {
+        dc_runtime_shutdown(E.rt);
+        dc_runtime_free(E.rt);
+    }
+    dc_config_free(E.cfg);
+    E.rt = NULL;
+    E.cfg = NULL;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(E.dir, sizeof E.dir, "/tmp/datacave-sqlvt-XXXXXX");
+    if (!mkdtemp(E.dir))
+        return -1;
+    return env_start();
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    env_stop();
+    rm_tree(E.dir);
+    return 0;
+}
+
+/* Restart: shut the module down and start it again on the same data. */
+static void restart(void)
+{
+    env_stop();
+    assert_int_equal(env_start(), 0);
+}
+
+/* ==== sessions and result collection ===================================== */
+
+typedef struct result {
+    char text[65536];
+    size_t len;
+    char tag[64];
+    char cols[512];
+    int nnotices;
+    char notice_state[6];
+} result;
+
+static int r_describe(void *ud, const dc_column *cols, uint32_t n)
+{
+    result *r = ud;
+    size_t o = 0;
+    for (uint32_t i = 0; i < n && o < sizeof r->cols - 1; i++)
+        o += (size_t)snprintf(r->cols + o, sizeof r->cols - o, "%s%s",
+                              i ? "|" : "", cols[i].name);
+    return 0;
+}
+
+static int r_row(void *ud, const dc_row *row)
+{
+    result *r = ud;
+    for (uint32_t i = 0; i < row->ncols; i++) {
+        if (i && r->len < sizeof r->text - 1)
+            r->text[r->len++] = '|';
+        char buf[4096];
+        size_t n = 0;
+        if (row->values[i].is_null) {
+            n = 4;
+            memcpy(buf, "NULL", 4);
+        } else if (E.vt->format_text(E.inst, &row->values[i], buf,
+                                     sizeof buf, &n) != 0) {
+            n = 3;
+            memcpy(buf, "ERR", 3);
+        }
+        if (r->len + n < sizeof r->text - 2) {
+            memcpy(r->text + r->len, buf, n);
+            r->len += n;
+        }
+    }
+    if (r->len < sizeof r->text - 1)
+        r->text[r->len++] = '\n';
+    r->text[r->len] = '\0';
+    return 0;
+}
+
+static int r_complete(void *ud, const char *tag)
+{
+    result *r = ud;
+    snprintf(r->tag, sizeof r->tag, "%s", tag);
+    return 0;
+}
+
+static int r_notice(void *ud, const dc_error *n)
+{
+    result *r = ud;
+    r->nnotices++;
+    memcpy(r->notice_state, n->sqlstate, sizeof r->notice_state);
+    return 0;
+}
+
+static dc_sql_session *open_session(void)
+{
+    dc_sql_session_options o = {.size = sizeof o, .user = "tester",
+                                .database = "default", .can_read = true,
+                                .can_write = true, .is_admin = true};
+    dc_sql_session *s = NULL;
+    dc_error err;
+    dc_error_init(&err);
+    assert_int_equal(E.vt->session_open(E.inst, &o, &s, &err), 0);
+    return s;
+}
+
+/* Run sql; returns the SQLSTATE ("" on success) in state. */
+static int run(dc_sql_session *s, const char *sql, result *r, dc_error *err)
+{
+    memset(r, 0, sizeof *r);
+    dc_sql_sink sink = {.size = sizeof sink, .ud = r, .describe = r_describe,
+                        .row = r_row, .complete = r_complete,
+                        .notice = r_notice};
+    dc_error_init(err);
+    return E.vt->exec(s, sql, strlen(sql), &sink, err);
+}
+
+/* Run and expect success; returns the rows as text. */
+static const char *q(dc_sql_session *s, const char *sql)
+{
+    static result r;
+    dc_error err;
+    int rc = run(s, sql, &r, &err);
+    if (rc != 0)
+        fail_msg("%s\n  failed: %s %s", sql, err.sqlstate, err.message);
+    return r.text;
+}
+
+/* Run and expect an error with this SQLSTATE. */
+static void qerr(dc_sql_session *s, const char *sql, const char *state)
+{
+    result r;
+    dc_error err;
+    int rc = run(s, sql, &r, &err);
+    if (rc == 0)
+        fail_msg("%s\n  succeeded, expected %s", sql, state);
+    if (strcmp(err.sqlstate, state) != 0)
+        fail_msg("%s\n  failed with %s (%s), expected %s", sql, err.sqlstate,
+                 err.message, state);
+}
+
+static const char *tag_of(dc_sql_session *s, const char *sql)
+{
+    static result r;
+    dc_error err;
+    if (run(s, sql, &r, &err) != 0)
+        fail_msg("%s\n  failed: %s %s", sql, err.sqlstate, err.message);
+    return r.tag;
+}
+
+#define Q(s, sql, expect) assert_string_equal(q(s, sql), expect)
+
+/* ==== tests =============================================================== */
+
+static void test_basic(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    assert_string_equal(tag_of(s, "CREATE TABLE t (id int PRIMARY KEY, "
+                                  "name text NOT NULL, v numeric(10,2) "
+                                  "DEFAULT 1.5)"),
+                        "CREATE TABLE");
+    assert_string_equal(tag_of(s, "INSERT INTO t (id, name) VALUES "
+                                  "(1, 'a'), (2, 'b'), (3, 'c')"),
+                        "INSERT 0 3");
+    Q(s, "SELECT id, name, v FROM t ORDER BY id",
+      "1|a|1.50\n2|b|1.50\n3|c|1.50\n");
+    assert_string_equal(tag_of(s, "UPDATE t SET v = v * 2 WHERE id >= 2"),
+                        "UPDATE 2");
+    Q(s, "SELECT sum(v), count(*) FROM t", "7.50|3\n");
+    assert_string_equal(tag_of(s, "DELETE FROM t WHERE name = 'a'"),
+                        "DELETE 1");
+    Q(s, "SELECT id FROM t ORDER BY id DESC", "3\n2\n");
+    Q(s, "INSERT INTO t VALUES (7, 'x', 0) RETURNING id, name", "7|x\n");
+    Q(s, "UPDATE t SET name = upper(name) WHERE id = 7 RETURNING name", "X\n");
+    Q(s, "DELETE FROM t WHERE id = 7 RETURNING id * 10", "70\n");
+    E.vt->session_close(s);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    result r;
+    dc_error err;
+    assert_int_not_equal(run(s, "SELEC 1", &r, &err), 0);
+    assert_string_equal(err.sqlstate, "42601");
+    assert_int_equal(err.position, 1);
+    qerr(s, "SELECT * FROM nope", "42P01");
+    q(s, "CREATE TABLE t (a int PRIMARY KEY, b varchar(3))");
+    qerr(s, "CREATE TABLE t (a int)", "42P07");
+    q(s, "INSERT INTO t VALUES (1, 'abc')");
+    qerr(s, "INSERT INTO t VALUES (1, 'x')", "23505");
+    qerr(s, "INSERT INTO t VALUES (2, 'abcd')", "22001");
+    qerr(s, "INSERT INTO t VALUES (NULL, 'x')", "23502");
+    qerr(s, "SELECT 1 / 0", "22012");
+    qerr(s, "SELECT 2147483647 + 1", "22003");
+    qerr(s, "SELECT 'x'::int", "22P02");
+    qerr(s, "SELECT nosuch FROM t", "42703");
+    /* A failing statement in a multi-statement string undoes the others. */
+    qerr(s, "INSERT INTO t VALUES (5, 'e'); SELECT 1/0", "22012");
+    Q(s, "SELECT count(*) FROM t WHERE a = 5", "0\n");
+    /* Errors leave the session usable. */
+    Q(s, "SELECT a FROM t", "1\n");
+    assert_int_equal(E.vt->txn_status(s), 'I');
+    E.vt->session_close(s);
+}
+
+static void test_transactions(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE t (a int PRIMARY KEY)");
+    q(s, "BEGIN");
+    assert_int_equal(E.vt->txn_status(s), 'T');
+    q(s, "INSERT INTO t VALUES (1)");
+    q(s, "ROLLBACK");
+    Q(s, "SELECT count(*) FROM t", "0\n");
+    q(s, "BEGIN");
+    q(s, "INSERT INTO t VALUES (1)");
+    q(s, "SAVEPOINT a");
+    q(s, "INSERT INTO t VALUES (2)");
+    qerr(s, "INSERT INTO t VALUES (2)", "23505");
+    assert_int_equal(E.vt->txn_status(s), 'E');
+    qerr(s, "SELECT 1", "25P02");
+    assert_string_equal(tag_of(s, "ROLLBACK TO a"), "ROLLBACK");
+    assert_int_equal(E.vt->txn_status(s), 'T');
+    Q(s, "SELECT a FROM t ORDER BY a", "1\n");
+    q(s, "SAVEPOINT b");
+    q(s, "INSERT INTO t VALUES (3)");
+    q(s, "RELEASE b");
+    qerr(s, "ROLLBACK TO b", "3B001");
+    assert_string_equal(tag_of(s, "COMMIT"), "ROLLBACK"); /* failed block */
+    Q(s, "SELECT count(*) FROM t", "0\n");
+    q(s, "BEGIN; INSERT INTO t VALUES (10); INSERT INTO t VALUES (11)");
+    assert_string_equal(tag_of(s, "COMMIT"), "COMMIT");
+    Q(s, "SELECT a FROM t ORDER BY a", "10\n11\n");
+    /* DDL is transactional too. */
+    q(s, "BEGIN");
+    q(s, "CREATE TABLE u (x int)");
+    q(s, "INSERT INTO u VALUES (1)");
+    Q(s, "SELECT x FROM u", "1\n");
+    q(s, "ROLLBACK");
+    qerr(s, "SELECT x FROM u", "42P01");
+    /* SET inside a rolled back block is undone. */
+    q(s, "BEGIN");
+    q(s, "SET TimeZone = 'UTC+3'");
+    q(s, "ROLLBACK");
+    Q(s, "SHOW timezone", "UTC\n");
+    result r;
+    dc_error err;
+    assert_int_equal(run(s, "COMMIT", &r, &err), 0);
+    assert_int_equal(r.nnotices, 1);
+    assert_string_equal(r.notice_state, "25P01");
+    E.vt->session_close(s);
+}
+
+static void test_settings(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    Q(s, "SHOW server_version", "15.0\n");
+    Q(s, "SELECT current_setting('DateStyle')", "ISO, MDY\n");
+    q(s, "SET extra_float_digits = 3");
+    Q(s, "SHOW extra_float_digits", "3\n");
+    qerr(s, "SET nosuch = 1", "42704");
+    qerr(s, "SHOW nosuch", "42704");
+    Q(s, "SELECT current_database(), current_user, current_schema()",
+      "default|tester|public\n");
+    const char *v = q(s, "SELECT version()");
+    assert_non_null(strstr(v, "PostgreSQL 15"));
+    assert_non_null(strstr(v, "Datacave"));
+    q(s, "SET work_mem = '128kB'");
+    Q(s, "SHOW work_mem", "128kB\n");
+    assert_string_equal(E.vt->setting(s, "client_encoding"), "UTF8");
+    E.vt->session_close(s);
+}
+
+static void test_queries(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE a (id int PRIMARY KEY, g int, name text)");
+    q(s, "CREATE TABLE b (id int PRIMARY KEY, a_id int, amount int)");
+    q(s, "INSERT INTO a VALUES (1, 1, 'one'), (2, 1, 'two'), (3, 2, NULL), "
+         "(4, NULL, 'four')");
+    q(s, "INSERT INTO b VALUES (10, 1, 5), (11, 1, 7), (12, 2, 1), "
+         "(13, 9, 100)");
+    Q(s, "SELECT a.id, b.amount FROM a JOIN b ON b.a_id = a.id "
+         "ORDER BY b.amount",
+      "2|1\n1|5\n1|7\n");
+    Q(s, "SELECT a.id, b.id FROM a LEFT JOIN b ON b.a_id = a.id "
+         "WHERE a.id > 2 ORDER BY 1",
+      "3|NULL\n4|NULL\n");
+    Q(s, "SELECT a.id, b.id FROM a RIGHT JOIN b ON b.a_id = a.id "
+         "ORDER BY 2",
+      "1|10\n1|11\n2|12\nNULL|13\n");
+    Q(s, "SELECT count(*) FROM a FULL JOIN b ON b.a_id = a.id", "6\n");
+    Q(s, "SELECT g, count(*), sum(id) FROM a GROUP BY g ORDER BY g NULLS FIRST",
+      "NULL|1|4\n1|2|3\n2|1|3\n");
+    Q(s, "SELECT g FROM a GROUP BY g HAVING count(*) > 1", "1\n");
+    Q(s, "SELECT id FROM a WHERE id IN (SELECT a_id FROM b) ORDER BY id",
+      "1\n2\n");
+    Q(s, "SELECT id FROM a WHERE NOT EXISTS (SELECT 1 FROM b WHERE "
+         "b.a_id = a.id) ORDER BY id",
+      "3\n4\n");
+    Q(s, "SELECT id, (SELECT sum(amount) FROM b WHERE b.a_id = a.id) "
+         "FROM a ORDER BY id",
+      "1|12\n2|1\n3|NULL\n4|NULL\n");
+    Q(s, "SELECT coalesce(name, '?') FROM a ORDER BY id LIMIT 2 OFFSET 2",
+      "?\nfour\n");
+    Q(s, "SELECT id FROM a UNION SELECT a_id FROM b ORDER BY 1",
+      "1\n2\n3\n4\n9\n");
+    Q(s, "SELECT a_id FROM b INTERSECT ALL SELECT g FROM a ORDER BY 1",
+      "1\n1\n2\n");
+    Q(s, "SELECT x FROM (SELECT id * 2 AS x FROM a) s WHERE x > 4 ORDER BY x",
+      "6\n8\n");
+    Q(s, "SELECT count(DISTINCT g), string_agg(name, ',' ORDER BY name) "
+         "FROM a",
+      "2|four,one,two\n");
+    Q(s, "SELECT CASE WHEN id < 2 THEN 'low' ELSE 'high' END FROM a "
+         "ORDER BY id LIMIT 2",
+      "low\nhigh\n");
+    Q(s, "SELECT i FROM generate_series(1, 3) AS i", "1\n2\n3\n");
+    Q(s, "SELECT name FROM a WHERE name LIKE 't%' ORDER BY name", "two\n");
+    Q(s, "SELECT * FROM (VALUES (1, 'x'), (2, 'y')) v(n, s) ORDER BY n DESC",
+      "2|y\n1|x\n");
+    Q(s, "SELECT DISTINCT g FROM a ORDER BY g", "1\n2\nNULL\n");
+    E.vt->session_close(s);
+}
+
+static void test_ddl(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE t (a int, b text) WITH (fillfactor=100)");
+    q(s, "INSERT INTO t VALUES (1, 'x'), (2, 'y')");
+    q(s, "ALTER TABLE t ADD COLUMN c int DEFAULT 7");
+    Q(s, "SELECT a, b, c FROM t ORDER BY a", "1|x|7\n2|y|7\n");
+    q(s, "ALTER TABLE t DROP COLUMN b");
+    Q(s, "SELECT * FROM t ORDER BY a", "1|7\n2|7\n");
+    q(s, "ALTER TABLE t RENAME COLUMN c TO cc");
+    Q(s, "SELECT cc FROM t WHERE a = 2", "7\n");
+    q(s, "ALTER TABLE t ADD PRIMARY KEY (a)");
+    qerr(s, "INSERT INTO t VALUES (1, 0)", "23505");
+    E.vt->session_close(s);
+}
+
+static void test_indexes_and_explain(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE t (id int PRIMARY KEY, k int, v text)");
+    q(s, "INSERT INTO t SELECT i, i % 10, 'v' || i FROM generate_series(1, 500) i");
+    q(s, "CREATE INDEX t_k ON t (k)");
+    const char *p = q(s, "EXPLAIN SELECT v FROM t WHERE id = 42");
+    assert_non_null(strstr(p, "Index Scan using t_pkey on t"));
+    p = q(s, "EXPLAIN SELECT v FROM t WHERE k = 3");
+    assert_non_null(strstr(p, "t_k"));
+    Q(s, "SELECT v FROM t WHERE id = 42", "v42\n");
+    Q(s, "SELECT count(*) FROM t WHERE k = 3", "50\n");
+    Q(s, "SELECT id FROM t WHERE id BETWEEN 10 AND 13 ORDER BY id DESC",
+      "13\n12\n11\n10\n");
+    Q(s, "SELECT count(*) FROM t WHERE k = 3 AND id < 100", "10\n");
+    q(s, "UPDATE t SET k = 99 WHERE id = 5");
+    Q(s, "SELECT id FROM t WHERE k = 99", "5\n");
+    q(s, "DROP INDEX t_k");
+    Q(s, "SELECT id FROM t WHERE k = 99", "5\n");
+    E.vt->session_close(s);
+}
+
+static void test_restart(void **state)
+{
+    (void)state;
+    if (strcmp(storage_name, "memory") == 0)
+        skip(); /* the memory engine keeps nothing across a restart */
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE t (id int PRIMARY KEY, v text)");
+    q(s, "CREATE INDEX t_v ON t (v)");
+    q(s, "CREATE VIEW tv AS SELECT id FROM t WHERE v = 'b'");
+    q(s, "CREATE TABLE nopk (x int)");
+    q(s, "INSERT INTO t VALUES (1, 'a'), (2, 'b')");
+    q(s, "INSERT INTO nopk VALUES (1), (1)");
+    q(s, "BEGIN; INSERT INTO t VALUES (3, 'c')");
+    E.vt->session_close(s); /* rolls the open block back */
+    restart();
+    s = open_session();
+    Q(s, "SELECT id, v FROM t ORDER BY id", "1|a\n2|b\n");
+    Q(s, "SELECT * FROM tv", "2\n");
+    Q(s, "SELECT id FROM t WHERE v = 'a'", "1\n");
+    q(s, "INSERT INTO nopk VALUES (2)");
+    Q(s, "SELECT x, count(*) FROM nopk GROUP BY x ORDER BY x", "1|2\n2|1\n");
+    qerr(s, "INSERT INTO t VALUES (1, 'z')", "23505");
+    q(s, "CREATE TABLE t2 (a int)"); /* oids do not collide after restart */
+    q(s, "INSERT INTO t2 VALUES (5)");
+    restart();
+    s = open_session();
+    Q(s, "SELECT a FROM t2", "5\n");
+    Q(s, "SELECT count(*) FROM t", "2\n");
+    E.vt->session_close(s);
+}
+
+/* ---- concurrency --------------------------------------------------------- */
+
+typedef struct worker {
+    int n;
+    int failures;
+    char state[6];
+    const char *sql;
+    dc_sql_session *s;
+} worker;
+
+static void *increment_worker(void *arg)
+{
+    worker *w = arg;
+    dc_sql_session *s = open_session();
+    for (int i = 0; i < w->n; i++) {
+        result r;
+        dc_error err;
+        if (run(s, "UPDATE c SET v = v + 1 WHERE id = 1", &r, &err) != 0 ||
+            strcmp(r.tag, "UPDATE 1") != 0)
+            w->failures++;
+    }
+    E.vt->session_close(s);
+    return NULL;
+}
+
+/* READ COMMITTED: concurrent increments of one row lose nothing. */
+static void test_no_lost_update(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE c (id int PRIMARY KEY, v int)");
+    q(s, "INSERT INTO c VALUES (1, 0)");
+    enum { T = 4, N = 150 };
+    pthread_t th[T];
+    worker w[T];
+    for (int i = 0; i < T; i++) {
+        w[i] = (worker){.n = N};
+        assert_int_equal(pthread_create(&th[i], NULL, increment_worker, &w[i]), 0);
+    }
+    for (int i = 0; i < T; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].failures, 0);
+    }
+    char expect[32];
+    snprintf(expect, sizeof expect, "%d\n", T * N);
+    Q(s, "SELECT v FROM c", expect);
+    E.vt->session_close(s);
+}
+
+/* REPEATABLE READ: a write to a row changed since the snapshot is 40001;
+ * reads keep seeing the snapshot. */
+static void test_repeatable_read(void **state)
+{
+    (void)state;
+    dc_sql_session *a = open_session(), *b = open_session();
+    q(a, "CREATE TABLE c (id int PRIMARY KEY, v int)");
+    q(a, "INSERT INTO c VALUES (1, 0), (2, 0)");
+    q(a, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+    Q(a, "SELECT v FROM c WHERE id = 1", "0\n");
+    q(b, "UPDATE c SET v = 5 WHERE id = 1");
+    Q(a, "SELECT v FROM c WHERE id = 1", "0\n");
+    qerr(a, "UPDATE c SET v = v + 1 WHERE id = 1", "40001");
+    q(a, "ROLLBACK");
+    /* READ COMMITTED sees the committed change at its next statement. */
+    q(a, "BEGIN");
+    Q(a, "SELECT v FROM c WHERE id = 1", "5\n");
+    q(b, "UPDATE c SET v = 6 WHERE id = 1");
+    Q(a, "SELECT v FROM c WHERE id = 1", "6\n");
+    q(a, "COMMIT");
+    E.vt->session_close(a);
+    E.vt->session_close(b);
+}
+
+static void *update_worker(void *arg)
+{
+    worker *w = arg;
+    result r;
+    dc_error err;
+    if (run(w->s, w->sql, &r, &err) != 0) {
+        memcpy(w->state, err.sqlstate, sizeof w->state);
+        run(w->s, "ROLLBACK", &r, &err);
+    } else {
+        w->state[0] = '\0';
+    }
+    return NULL;
+}
+
+/* Two transactions that lock rows in opposite orders: one of them gets
+ * 40P01 and the other goes on. */
+static void test_deadlock(void **state)
+{
+    (void)state;
+    dc_sql_session *a = open_session(), *b = open_session();
+    q(a, "CREATE TABLE c (id int PRIMARY KEY, v int)");
+    q(a, "INSERT INTO c VALUES (1, 0), (2, 0)");
+    q(a, "BEGIN; UPDATE c SET v = 1 WHERE id = 1");
+    q(b, "BEGIN; UPDATE c SET v = 2 WHERE id = 2");
+    worker wa = {.s = a, .sql = "UPDATE c SET v = 1 WHERE id = 2"};
+    worker wb = {.s = b, .sql = "UPDATE c SET v = 2 WHERE id = 1"};
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, update_worker, &wa), 0);
+    assert_int_equal(pthread_create(&tb, NULL, update_worker, &wb), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    int deadlocks = (strcmp(wa.state, "40P01") == 0) + (strcmp(wb.state, "40P01") == 0);
+    int ok = (wa.state[0] == '\0') + (wb.state[0] == '\0');
+    assert_int_equal(deadlocks, 1);
+    assert_int_equal(ok, 1);
+    dc_sql_session *winner = wa.state[0] == '\0' ? a : b;
+    q(winner, "COMMIT");
+    const char *v = q(a, "SELECT v FROM c ORDER BY id");
+    assert_true(strcmp(v, "1\n1\n") == 0 || strcmp(v, "2\n2\n") == 0);
+    E.vt->session_close(a);
+    E.vt->session_close(b);
+}
+
+static void test_lock_timeout(void **state)
+{
+    (void)state;
+    dc_sql_session *a = open_session(), *b = open_session();
+    q(a, "CREATE TABLE c (id int PRIMARY KEY, v int)");
+    q(a, "INSERT INTO c VALUES (1, 0)");
+    q(a, "BEGIN; UPDATE c SET v = 1 WHERE id = 1");
+    q(b, "SET lock_timeout = '50ms'");
+    qerr(b, "UPDATE c SET v = 2 WHERE id = 1", "55P03");
+    q(a, "COMMIT");
+    q(b, "UPDATE c SET v = 2 WHERE id = 1");
+    Q(a, "SELECT v FROM c", "2\n");
+    E.vt->session_close(a);
+    E.vt->session_close(b);
+}
+
+/* work_mem: a sort beyond it still answers (spilling), a hash beyond it
+ * fails cleanly with 53200. */
+static void test_work_mem(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    q(s, "SET work_mem = '64kB'");
+    Q(s, "SELECT max(x) FROM (SELECT i AS x FROM generate_series(1, 20000) i "
+         "ORDER BY i DESC LIMIT 20000 OFFSET 19999) s",
+      "1\n");
+    result r;
+    dc_error err;
+    int rc = run(s, "SELECT i, count(*) FROM generate_series(1, 200000) i "
+                    "GROUP BY i", &r, &err);
+    if (rc != 0)
+        assert_string_equal(err.sqlstate, "53200");
+    Q(s, "SELECT 1", "1\n");
+    E.vt->session_close(s);
+}
+
+/* ---- prepared statements --------------------------------------------------- */
+
+static void test_prepared(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE t (id int PRIMARY KEY, v text)");
+    q(s, "INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 10) i");
+    dc_sql_stmt *st;
+    dc_error err;
+    dc_error_init(&err);
+    const char *sql = "SELECT id, v FROM t WHERE id >= $1 ORDER BY id";
+    assert_int_equal(E.vt->prepare(s, sql, strlen(sql), NULL, 0, &st, &err), 0);
+    const uint32_t *pt;
+    uint32_t np, nc;
+    const dc_column *cols;
+    assert_int_equal(E.vt->stmt_describe(st, &pt, &np, &cols, &nc), 0);
+    assert_int_equal(np, 1);
+    assert_int_equal(pt[0], DC_TYPE_INT4);
+    assert_int_equal(nc, 2);
+    assert_string_equal(cols[1].name, "v");
+    dc_value p = {.type = DC_TYPE_INT4, .typmod = -1, .u.i = 8};
+    dc_sql_portal *po;
+    assert_int_equal(E.vt->portal_open(st, &p, 1, &po, &err), 0);
+    result r;
+    memset(&r, 0, sizeof r);
+    dc_sql_sink sink = {.size = sizeof sink, .ud = &r, .row = r_row,
+                        .complete = r_complete};
+    bool susp;
+    assert_int_equal(E.vt->portal_fetch(po, 2, &sink, &susp, &err), 0);
+    assert_true(susp);
+    assert_string_equal(r.text, "8|v8\n9|v9\n");
+    assert_int_equal(E.vt->portal_fetch(po, 2, &sink, &susp, &err), 0);
+    assert_false(susp);
+    assert_string_equal(r.text, "8|v8\n9|v9\n10|v10\n");
+    assert_string_equal(r.tag, "SELECT 3");
+    E.vt->portal_close(po);
+    E.vt->stmt_close(st);
+    E.vt->session_close(s);
+}
+
+int main(void)
+{
+    const char *bd = getenv("DATACAVE_BUILD");
+    if (!realpath(bd && *bd ? bd : "build", build_dir)) {
+        fprintf(stderr, "test_sqlvt: no build directory: %s\n", strerror(errno));
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_basic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ddl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_indexes_and_explain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_lost_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeatable_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadlock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_work_mem, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prepared, setup, teardown),
+    };
+    int failed = 0;
+    static const char *const engines[] = {"memory", "lsm"};
+    for (size_t i = 0; i < 2; i++) {
+        storage_name = engines[i];
+        print_message("sql module over storage module %s\n", storage_name);
+        failed += cmocka_run_group_tests_name(engines[i], tests, NULL, NULL);
+    }
+    return failed ? 1 : 0;
+}
