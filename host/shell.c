@@ -538,6 +538,8 @@ static void print_report(const shell *sh, const char *severity,
         fprintf(stderr, "DETAIL:  %s\n", e->detail);
     if (e->hint[0])
         fprintf(stderr, "HINT:  %s\n", e->hint);
+    if (e->context[0])
+        fprintf(stderr, "CONTEXT:  %s\n", e->context);
 }
 
 static int sink_notice(void *ud, const dc_error *n)

@@ -9,6 +9,10 @@ PACKAGES=(
   libssl-dev libjansson-dev libzstd-dev libmicrohttpd-dev libcmocka-dev
   clang libclang-rt-14-dev
   libpq-dev
+  # client tests (tests/scripts/test_clients_*.sh): psql 15 and pg_isready,
+  # psycopg2 for Debian's python3, Node.js for node-postgres, openssl for
+  # the test certificates
+  postgresql-client-15 python3-psycopg2 nodejs openssl
 )
 
 missing=()
@@ -17,6 +21,10 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+
+# npm: Debian's package, unless an npm came with the installed Node.js (as
+# some Node.js builds bring their own, which Debian's would conflict with).
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ "${1:-install}" = "check" ]; then
   if [ ${#missing[@]} -gt 0 ]; then

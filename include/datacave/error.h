@@ -17,6 +17,7 @@
 #define DATACAVE_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,9 @@ typedef struct dc_error {
     char message[512];     /* primary message, never empty when set     */
     char detail[512];      /* optional, "" when absent                  */
     char hint[256];        /* optional, "" when absent                  */
+    char context[256];     /* optional: where it happened, PostgreSQL's
+                              CONTEXT ("COPY t, line 3, column a: ..."),
+                              "" when absent                            */
 } dc_error;
 
 /* Generic SQLSTATEs used by the host and by modules' internal failures. */
@@ -65,7 +69,8 @@ static inline bool dc_error_isset(const dc_error *e)
 
 /* Fill *e (when not NULL) with status, SQLSTATE and a printf-style message
  * and return `status`, so that `return dc_error_set(err, ...)` reads well.
- * Detail and hint are cleared; set them after with dc_error_detail/hint. */
+ * Detail, hint and context are cleared; set them after with
+ * dc_error_detail/hint/context. */
 static inline int dc_error_setv(dc_error *e, int status, const char *sqlstate,
                                 const char *fmt, va_list ap)
 {
@@ -122,6 +127,21 @@ static inline void dc_error_hint(dc_error *e, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e->hint, sizeof e->hint, fmt, ap);
+    va_end(ap);
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static inline void dc_error_context(dc_error *e, const char *fmt, ...)
+{
+    /* An owner built before the field existed has no room for it. */
+    if (e == NULL || (e->size && e->size < offsetof(dc_error, context) +
+                                               sizeof e->context))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->context, sizeof e->context, fmt, ap);
     va_end(ap);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sql/binder_int.h"
+#include "sql/funcs_pg.h"
 
 static bool set_nargs(bstate *b, sql_bexpr *e, int n)
 {
@@ -389,6 +390,23 @@ static sql_bexpr *bind_regcast(bstate *b, blevel *lv, const sql_expr *e,
         {"regnamespace", "pg_namespace", "nspname"},
         {"regrole", "pg_roles", "rolname"},
     };
+    if (!strcmp(type, "regproc") || !strcmp(type, "regprocedure")) {
+        /* functions have no oids here: a regproc is its name as text
+         * (pg_type.typinput = 'pg_catalog.array_in'::regproc) */
+        const sql_expr *arg = e->u.cast.arg;
+        if (arg->kind == EXPR_CONST && arg->u.c.kind == CONST_STRING) {
+            const char *n = arg->u.c.s;
+            if (!strncmp(n, "pg_catalog.", 11))
+                n += 11;
+            char *c = b_strdup(b, n);
+            return c ? bx_const(b, sql_value_bytes(DC_TYPE_TEXT, c, strlen(c)))
+                     : NULL;
+        }
+        sql_bexpr *v = bind_expr(b, lv, arg);
+        return v && v->type != DC_TYPE_TEXT
+                   ? coerce(b, v, DC_TYPE_TEXT, -1, SQL_CAST_EXPLICIT, e->pos)
+                   : v;
+    }
     int k = -1;
     for (int i = 0; i < 4; i++)
         if (!strcmp(type, regs[i].type))
@@ -440,10 +458,32 @@ static sql_bexpr *bind_cast(bstate *b, blevel *lv, const sql_expr *e)
     if (tn->array_dims == 0 && tn->name &&
         !strncmp(tn->name, "reg", 3) && !sql_type_supported(tn->oid))
         return bind_regcast(b, lv, e, tn->name);
+    /* 'name'::regclass::text: the name of the object, as PostgreSQL's
+     * reg* output shows it */
+    const sql_expr *in = e->u.cast.arg;
+    if ((tn->oid == DC_TYPE_TEXT || tn->oid == DC_TYPE_VARCHAR ||
+         tn->oid == DC_TYPE_NAME) && tn->array_dims == 0 &&
+        in->kind == EXPR_CAST && in->u.cast.type->array_dims == 0 &&
+        in->u.cast.type->name && !strncmp(in->u.cast.type->name, "reg", 3) &&
+        !sql_type_supported(in->u.cast.type->oid) &&
+        in->u.cast.arg->kind == EXPR_CONST &&
+        in->u.cast.arg->u.c.kind == CONST_STRING) {
+        sql_expr *outer = ast_node(b, EXPR_CAST, e->pos);
+        if (!outer)
+            return NULL;
+        outer->u.cast.arg = (sql_expr *)in;
+        outer->u.cast.type = in->u.cast.type;
+        sql_bexpr *r = bind_regcast(b, lv, outer, in->u.cast.type->name);
+        if (r && r->type != tn->oid)
+            r = coerce(b, r, tn->oid, tn->typmod, SQL_CAST_EXPLICIT, e->pos);
+        return r;
+    }
     if (tn->array_dims > 0) {
-        b_error_at(b, tn->pos, DC_EUNSUPPORTED, "0A000",
-                   "array types are not supported");
-        return NULL;
+        /* arrays are values in their text form (funcs_pg.h) */
+        sql_bexpr *a = bind_expr(b, lv, e->u.cast.arg);
+        if (!a || a->type == DC_TYPE_TEXT)
+            return a;
+        return coerce(b, a, DC_TYPE_TEXT, -1, SQL_CAST_EXPLICIT, e->pos);
     }
     if (tn->oid == 0 || !sql_type_supported(tn->oid)) {
         b_error_at(b, tn->pos, DC_ENOTFOUND, "42704",
@@ -747,15 +787,39 @@ sql_bexpr *bind_sublink(bstate *b, blevel *lv, const sql_select *q,
     return r;
 }
 
+/* x op ANY/ALL (array value): the array is text (funcs_pg.h) whose
+ * elements compare as values of x's type. */
+static sql_bexpr *bind_quant_value(bstate *b, blevel *lv, const sql_expr *e)
+{
+    int op = sql_pg_quant_op(e->u.quant.op);
+    if (op < 0) {
+        b_error_at(b, e->pos, DC_EUNSUPPORTED, "0A000",
+                   "operator %s is not supported with ANY/ALL over an array",
+                   e->u.quant.op);
+        return NULL;
+    }
+    sql_bexpr *l = finalize_unknown(b, bind_expr(b, lv, e->u.quant.left));
+    sql_bexpr *a = l ? bind_expr(b, lv, e->u.quant.array) : NULL;
+    if (a && a->type != DC_TYPE_TEXT)
+        a = coerce(b, a, DC_TYPE_TEXT, -1, SQL_CAST_EXPLICIT, e->pos);
+    sql_bexpr *r = a ? bx_new(b, SX_FUNC, DC_TYPE_BOOL) : NULL;
+    sql_func_resolved fr;
+    sql_pg_quant_resolve(l ? l->type : DC_TYPE_TEXT, &fr);
+    if (!r || !set_nargs(b, r, 4) || !(r->fn = fr_dup(b, &fr)) ||
+        !(r->args[2] = bx_const(b, sql_value_int(DC_TYPE_INT4, op))) ||
+        !(r->args[3] = bx_const(b, sql_value_bool(e->u.quant.all))))
+        return NULL;
+    r->args[0] = l;
+    r->args[1] = a;
+    return r;
+}
+
 /* x op ANY (ARRAY[a, b]) as (x op a) OR (x op b); ALL with AND. */
 static sql_bexpr *bind_quant_array(bstate *b, blevel *lv, const sql_expr *e)
 {
     const sql_expr *arr = e->u.quant.array;
-    if (arr->kind != EXPR_ARRAY) {
-        b_error_at(b, arr->pos, DC_EUNSUPPORTED, "0A000",
-                   "ANY/ALL over array values is not supported");
-        return NULL;
-    }
+    if (arr->kind != EXPR_ARRAY)
+        return bind_quant_value(b, lv, e);
     bool all = e->u.quant.all;
     sql_bexpr *l = bind_expr(b, lv, e->u.quant.left);
     if (!l)
@@ -801,6 +865,125 @@ static sql_bexpr *bind_in(bstate *b, blevel *lv, const sql_expr *e)
     return r;
 }
 
+/* ARRAY(q): a scalar subquery over an aggregate that collects q's rows,
+ * in q's order, into an array text ("{}" for none). */
+static sql_bexpr *bind_array_sublink(bstate *b, blevel *lv, const sql_expr *e)
+{
+    sql_bexpr *r = bind_sublink(b, lv, e->u.sublink.subquery, SUB_SCALAR,
+                                NULL, NULL, e->pos);
+    if (!r)
+        return NULL;
+    sql_plan *q = r->sub.plan;
+    sql_plan *p = plan_new(b, PL_AGG, 1);
+    sql_aggcall *ac = p ? b_alloc(b, sizeof *ac) : NULL;
+    sql_bexpr **args = ac ? b_alloc(b, sizeof *args) : NULL;
+    sql_bexpr **group = args ? b_alloc(b, sizeof *group) : NULL;
+    if (!group || !(args[0] = bx_col(b, 0, q->types[0], q->typmods[0])))
+        return NULL;
+    memset(ac, 0, sizeof *ac);
+    sql_pg_array_sublink_agg(q->types[0], &ac->agg);
+    ac->nargs = 1;
+    ac->args = args;
+    p->left = q;
+    p->est_rows = 1;
+    p->u.agg.group = group;
+    p->u.agg.naggs = 1;
+    p->u.agg.aggs = ac;
+    p->types[0] = DC_TYPE_TEXT;
+    p->typmods[0] = -1;
+    p->names[0] = "array";
+    r->sub.plan = p;
+    r->type = DC_TYPE_TEXT;
+    r->typmod = -1;
+    return r;
+}
+
+/* arr[i] of an array text: the element as text, or as the element type
+ * when the array's type is known (a cast to T[], or a catalog column of
+ * an int2 / oid vector). */
+static sql_bexpr *bind_subscript(bstate *b, blevel *lv, const sql_expr *e)
+{
+    static const char *const int2cols[] = {"prattrs", "indkey", "conkey",
+        "confkey", "stxkeys", "indoption", NULL};
+    static const char *const oidcols[] = {"polroles", "indclass",
+        "indcollation", "proargtypes", "conpfeqop", "conppeqop",
+        "conffeqop", "conexclop", "grolist", NULL};
+    if (e->u.sub.slice) {
+        b_error_at(b, e->pos, DC_EUNSUPPORTED, "0A000",
+                   "array slices are not supported");
+        return NULL;
+    }
+    const sql_expr *ae = e->u.sub.arg;
+    uint32_t elem = DC_TYPE_TEXT;
+    if (ae->kind == EXPR_CAST && ae->u.cast.type->array_dims > 0 &&
+        sql_type_supported(ae->u.cast.type->oid))
+        elem = ae->u.cast.type->oid;
+    if (ae->kind == EXPR_COLUMN && ae->u.col.nnames > 0 && !ae->u.col.star) {
+        const char *n = ae->u.col.names[ae->u.col.nnames - 1];
+        for (int i = 0; int2cols[i]; i++)
+            if (!strcmp(n, int2cols[i]))
+                elem = DC_TYPE_INT2;
+        for (int i = 0; oidcols[i]; i++)
+            if (!strcmp(n, oidcols[i]))
+                elem = DC_TYPE_OID;
+    }
+    sql_bexpr *args[2];
+    if (!(args[0] = bind_expr(b, lv, ae)) ||
+        !(args[1] = bind_expr(b, lv, e->u.sub.lo)))
+        return NULL;
+    if (args[0]->type != DC_TYPE_TEXT &&
+        !(args[0] = coerce(b, args[0], DC_TYPE_TEXT, -1, SQL_CAST_EXPLICIT,
+                           e->pos)))
+        return NULL;
+    if (args[1]->type != DC_TYPE_INT4 &&
+        !(args[1] = coerce(b, args[1], DC_TYPE_INT4, -1, SQL_CAST_IMPLICIT,
+                           e->pos)))
+        return NULL;
+    sql_bexpr *r = call_func(b, "dc_array_subscript", 2, args, e->pos);
+    if (r && elem != DC_TYPE_TEXT)
+        r = coerce(b, r, elem, -1, SQL_CAST_EXPLICIT, e->pos);
+    return r;
+}
+
+/* ARRAY[a, b]: the elements in their common type, as an array text. */
+static sql_bexpr *bind_array_ctor(bstate *b, blevel *lv, const sql_expr *e)
+{
+    int n = (int)SQL_LIST_LEN(e->u.list);
+    if (n > SQL_MAX_FN_ARGS) {
+        b_error_at(b, e->pos, DC_EUNSUPPORTED, "0A000",
+                   "ARRAY[] with more than %d elements is not supported",
+                   SQL_MAX_FN_ARGS);
+        return NULL;
+    }
+    sql_bexpr **xs = b_alloc(b, sizeof(sql_bexpr *) * (size_t)(n + 1));
+    if (!xs)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        const sql_expr *x = e->u.list->items[i];
+        if (x->kind == EXPR_ARRAY) {
+            b_error_at(b, x->pos, DC_EUNSUPPORTED, "0A000",
+                       "multidimensional arrays are not supported");
+            return NULL;
+        }
+        if (!(xs[i] = bind_expr(b, lv, x)))
+            return NULL;
+    }
+    uint32_t t = DC_TYPE_TEXT;
+    if (n && resolve_common(b, "ARRAY", n, xs, &t, e->pos) != DC_OK)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        if (!(xs[i] = coerce(b, xs[i], t, -1, SQL_CAST_IMPLICIT, e->pos)))
+            return NULL;
+    sql_func_resolved fr;
+    sql_pg_array_build_resolve(n, t, &fr);
+    sql_bexpr *r = bx_new(b, SX_FUNC, DC_TYPE_TEXT);
+    if (!r || !set_nargs(b, r, n) || !(r->fn = fr_dup(b, &fr)))
+        return NULL;
+    for (int i = 0; i < n; i++)
+        r->args[i] = xs[i];
+    return r;
+}
+
 static sql_bexpr *bind_sublink_expr(bstate *b, blevel *lv, const sql_expr *e)
 {
     switch (e->u.sublink.kind) {
@@ -811,9 +994,7 @@ static sql_bexpr *bind_sublink_expr(bstate *b, blevel *lv, const sql_expr *e)
         return bind_sublink(b, lv, e->u.sublink.subquery, SUB_SCALAR, NULL,
                             NULL, e->pos);
     default:
-        b_error_at(b, e->pos, DC_EUNSUPPORTED, "0A000",
-                   "ARRAY subqueries are not supported");
-        return NULL;
+        return bind_array_sublink(b, lv, e);
     }
 }
 
@@ -912,6 +1093,8 @@ static sql_bexpr *bind_expr_inner(bstate *b, blevel *lv, const sql_expr *e)
         b_error_at(b, e->pos, DC_EINVAL, "42601",
                    "DEFAULT is not allowed in this context");
         return NULL;
+    case EXPR_SUBSCRIPT: return bind_subscript(b, lv, e);
+    case EXPR_ARRAY: return bind_array_ctor(b, lv, e);
     case EXPR_ROW:
         b_error_at(b, e->pos, DC_EUNSUPPORTED, "0A000",
                    "row expressions are not supported here");

@@ -434,6 +434,36 @@ static const char *sqlvalue_name(sql_sqlvalue v)
     return "?column?";
 }
 
+static const char *colname_inner(const sql_expr *e);
+
+/* A name PostgreSQL ranks as strong (a column, function or subquery
+ * name, possibly under casts): a CASE takes its ELSE branch's name only
+ * then, a type name from a cast being weak. */
+static const char *colname_strong(const sql_expr *e)
+{
+    if (!e)
+        return NULL;
+    switch (e->kind) {
+    case EXPR_CAST:
+        return colname_strong(e->u.cast.arg);
+    case EXPR_COLLATE:
+        return colname_strong(e->u.collate.arg);
+    case EXPR_CASE:
+        return colname_strong(e->u.kase.els);
+    case EXPR_SUBSCRIPT:
+        return colname_strong(e->u.sub.arg);
+    case EXPR_COLUMN:
+    case EXPR_FUNC:
+    case EXPR_SUBLINK:
+    case EXPR_SQLVALUE:
+    case EXPR_ARRAY:
+    case EXPR_ROW:
+        return colname_inner(e);
+    default:
+        return NULL;
+    }
+}
+
 static const char *colname_inner(const sql_expr *e)
 {
     switch (e->kind) {
@@ -444,15 +474,19 @@ static const char *colname_inner(const sql_expr *e)
     case EXPR_FUNC:
         return e->u.func.name->parts[e->u.func.name->nparts - 1];
     case EXPR_CAST: {
-        const char *n = colname_inner(e->u.cast.arg);
+        const char *n = colname_strong(e->u.cast.arg);
         if (n)
             return n;
         return e->u.cast.type->name;
     }
+    case EXPR_SUBSCRIPT:
+        return colname_inner(e->u.sub.arg);
     case EXPR_COLLATE:
         return colname_inner(e->u.collate.arg);
-    case EXPR_CASE:
-        return "case";
+    case EXPR_CASE: {
+        const char *n = colname_strong(e->u.kase.els);
+        return n ? n : "case";
+    }
     case EXPR_SUBLINK:
         if (e->u.sublink.kind == SUBLINK_EXISTS)
             return "exists";

@@ -28,6 +28,7 @@
 typedef enum rel_kind { REL_TABLE = 1, REL_VIEW, REL_INDEX } rel_kind;
 
 typedef struct name_slot {
+    uint32_t db;
     const char *schema; /* NULL: empty slot                          */
     const char *name;
     rel_kind kind;
@@ -37,6 +38,16 @@ typedef struct name_slot {
 struct sql_catalog {
     _Atomic int refs;
     uint64_t version;
+    /* A scoped view (sql_catalog_scope) owns no objects: they belong to
+     * `base`, of which it holds a reference. */
+    sql_catalog *base;
+    uint32_t db;        /* the database lookups and iteration see    */
+    size_t ndbs, dcap;
+    sql_database **dbs; /* sorted by oid                             */
+    /* Objects of `db`, in oid order (pointers into the owner's arrays). */
+    size_t nst, nsv;
+    sql_table **st;
+    sql_view **sv;
     size_t ntables, tcap;
     sql_table **tables; /* sorted by oid                             */
     size_t nviews, vcap;
@@ -167,6 +178,7 @@ sql_table *sql_table_dup(const sql_table *t)
         return NULL;
     n->oid = t->oid;
     n->est_rows = t->est_rows;
+    n->db_oid = t->db_oid;
     n->schema = xstrdup(t->schema);
     n->name = xstrdup(t->name);
     if (!n->schema || !n->name)
@@ -233,6 +245,7 @@ static sql_view *view_dup(const sql_view *v)
     if (!n)
         return NULL;
     n->oid = v->oid;
+    n->db_oid = v->db_oid;
     n->schema = xstrdup(v->schema);
     n->name = xstrdup(v->name);
     n->query = xstrdup(v->query);
@@ -253,6 +266,8 @@ fail:
 
 /* ==== the catalog object ================================================= */
 
+static int scope_rebuild(sql_catalog *c, dc_error *err);
+
 /* Versions are unique per process: every catalog made (load, clone) takes
  * the next one, so a version names one catalog object and a plan made
  * against a copy that was later dropped never matches another copy. */
@@ -266,13 +281,39 @@ static uint64_t next_version(void)
 static sql_catalog *catalog_new(void)
 {
     sql_catalog *c = calloc(1, sizeof *c);
-    if (c)
+    if (c) {
         atomic_init(&c->refs, 1);
+        c->db = SQL_DEFAULT_DB_OID;
+    }
     return c;
+}
+
+static void database_free(sql_database *d)
+{
+    if (d) {
+        free(d->name);
+        free(d);
+    }
+}
+
+/* The catalog that owns the objects c sees. */
+static const sql_catalog *owner(const sql_catalog *c)
+{
+    return c->base ? c->base : c;
 }
 
 static void catalog_free(sql_catalog *c)
 {
+    free(c->st);
+    free(c->sv);
+    if (c->base) {
+        sql_catalog_unref(c->base);
+        free(c);
+        return;
+    }
+    for (size_t i = 0; i < c->ndbs; i++)
+        database_free(c->dbs[i]);
+    free(c->dbs);
     for (size_t i = 0; i < c->ntables; i++)
         sql_table_free(c->tables[i]);
     for (size_t i = 0; i < c->nviews; i++)
@@ -317,6 +358,14 @@ void sql_catalog_publish(sql_engine *eng, sql_catalog *c)
      * so this holds already; stay safe if it did not). */
     if (old && c && c->version <= old->version)
         c->version = next_version();
+    /* Most sessions use the default database: publish the catalog scoped
+     * to it so that they need no scoped view (sql_catalog_scope). */
+    if (c && !c->base && c->db != SQL_DEFAULT_DB_OID) {
+        uint32_t was = c->db;
+        c->db = SQL_DEFAULT_DB_OID;
+        if (scope_rebuild(c, NULL) != DC_OK)
+            c->db = was;
+    }
     eng->catalog = c;
     pthread_mutex_unlock(&eng->cat_mu);
     sql_catalog_unref(old);
@@ -401,9 +450,9 @@ static int add_view_raw(sql_catalog *c, sql_view *v, dc_error *err)
 
 /* ---- name table ---------------------------------------------------------- */
 
-static uint64_t name_hash(const char *schema, const char *name)
+static uint64_t name_hash(uint32_t db, const char *schema, const char *name)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = 1469598103934665603ull ^ db;
     for (const char *p = schema; *p; p++)
         h = (h ^ (uint8_t)*p) * 1099511628211ull;
     h = (h ^ '.') * 1099511628211ull;
@@ -412,16 +461,45 @@ static uint64_t name_hash(const char *schema, const char *name)
     return h;
 }
 
-static void slot_put(name_slot *slots, size_t n, const char *schema,
-                     const char *name, rel_kind kind, void *obj)
+static void slot_put(name_slot *slots, size_t n, uint32_t db,
+                     const char *schema, const char *name, rel_kind kind,
+                     void *obj)
 {
-    size_t i = (size_t)name_hash(schema, name) & (n - 1);
+    size_t i = (size_t)name_hash(db, schema, name) & (n - 1);
     while (slots[i].schema) {
-        if (!strcmp(slots[i].schema, schema) && !strcmp(slots[i].name, name))
+        if (slots[i].db == db && !strcmp(slots[i].schema, schema) &&
+            !strcmp(slots[i].name, name))
             return; /* first one wins; DDL prevents duplicates */
         i = (i + 1) & (n - 1);
     }
-    slots[i] = (name_slot){schema, name, kind, obj};
+    slots[i] = (name_slot){db, schema, name, kind, obj};
+}
+
+/* Rebuild the arrays of the objects of c->db. */
+static int scope_rebuild(sql_catalog *c, dc_error *err)
+{
+    const sql_catalog *o = owner(c);
+    sql_table **st = malloc((o->ntables + 1) * sizeof *st);
+    sql_view **sv = malloc((o->nviews + 1) * sizeof *sv);
+    if (!st || !sv) {
+        free(st);
+        free(sv);
+        return oom(err);
+    }
+    size_t nt = 0, nv = 0;
+    for (size_t i = 0; i < o->ntables; i++)
+        if (o->tables[i]->db_oid == c->db)
+            st[nt++] = o->tables[i];
+    for (size_t i = 0; i < o->nviews; i++)
+        if (o->views[i]->db_oid == c->db)
+            sv[nv++] = o->views[i];
+    free(c->st);
+    free(c->sv);
+    c->st = st;
+    c->sv = sv;
+    c->nst = nt;
+    c->nsv = nv;
+    return DC_OK;
 }
 
 int sql_catalog_reindex(sql_catalog *c, dc_error *err)
@@ -437,29 +515,33 @@ int sql_catalog_reindex(sql_catalog *c, dc_error *err)
         return oom(err);
     for (size_t i = 0; i < c->ntables; i++) {
         sql_table *t = c->tables[i];
-        slot_put(slots, n, t->schema, t->name, REL_TABLE, t);
+        slot_put(slots, n, t->db_oid, t->schema, t->name, REL_TABLE, t);
         for (int j = 0; j < t->nindexes; j++)
-            slot_put(slots, n, t->schema, t->indexes[j]->name, REL_INDEX,
-                     t->indexes[j]);
+            slot_put(slots, n, t->db_oid, t->schema, t->indexes[j]->name,
+                     REL_INDEX, t->indexes[j]);
     }
     for (size_t i = 0; i < c->nviews; i++)
-        slot_put(slots, n, c->views[i]->schema, c->views[i]->name, REL_VIEW,
-                 c->views[i]);
+        slot_put(slots, n, c->views[i]->db_oid, c->views[i]->schema,
+                 c->views[i]->name, REL_VIEW, c->views[i]);
     free(c->slots);
     c->slots = slots;
     c->nslots = n;
-    return DC_OK;
+    return scope_rebuild(c, err);
 }
 
-static const name_slot *slot_find(const sql_catalog *c, const char *schema,
+static const name_slot *slot_find(const sql_catalog *sc, const char *schema,
                                   const char *name)
 {
-    if (!c || !c->slots || !name)
+    if (!sc || !name)
+        return NULL;
+    const sql_catalog *c = owner(sc);
+    uint32_t db = sc->db;
+    if (!c->slots)
         return NULL;
     schema = schema_or_public(schema);
-    size_t i = (size_t)name_hash(schema, name) & (c->nslots - 1);
+    size_t i = (size_t)name_hash(db, schema, name) & (c->nslots - 1);
     while (c->slots[i].schema) {
-        if (!strcmp(c->slots[i].schema, schema) &&
+        if (c->slots[i].db == db && !strcmp(c->slots[i].schema, schema) &&
             !strcmp(c->slots[i].name, name))
             return &c->slots[i];
         i = (i + 1) & (c->nslots - 1);
@@ -496,12 +578,16 @@ bool sql_catalog_relname_taken(const sql_catalog *c, const char *schema,
     return slot_find(c, schema, name) != NULL;
 }
 
-const sql_table *sql_catalog_table_by_oid(const sql_catalog *c, uint32_t oid)
+const sql_table *sql_catalog_table_by_oid(const sql_catalog *sc, uint32_t oid)
 {
-    if (!c)
+    if (!sc)
         return NULL;
+    const sql_catalog *c = owner(sc);
     size_t i = table_pos(c, oid);
-    return i < c->ntables && c->tables[i]->oid == oid ? c->tables[i] : NULL;
+    return i < c->ntables && c->tables[i]->oid == oid &&
+                   c->tables[i]->db_oid == sc->db
+               ? c->tables[i]
+               : NULL;
 }
 
 sql_table *sql_catalog_table_mut(sql_catalog *c, uint32_t oid)
@@ -511,22 +597,22 @@ sql_table *sql_catalog_table_mut(sql_catalog *c, uint32_t oid)
 
 size_t sql_catalog_ntables(const sql_catalog *c)
 {
-    return c ? c->ntables : 0;
+    return c ? c->nst : 0;
 }
 
 const sql_table *sql_catalog_table_at(const sql_catalog *c, size_t i)
 {
-    return c && i < c->ntables ? c->tables[i] : NULL;
+    return c && i < c->nst ? c->st[i] : NULL;
 }
 
 size_t sql_catalog_nviews(const sql_catalog *c)
 {
-    return c ? c->nviews : 0;
+    return c ? c->nsv : 0;
 }
 
 const sql_view *sql_catalog_view_at(const sql_catalog *c, size_t i)
 {
-    return c && i < c->nviews ? c->views[i] : NULL;
+    return c && i < c->nsv ? c->sv[i] : NULL;
 }
 
 const sql_column *sql_table_column(const sql_table *t, const char *name)
@@ -543,6 +629,8 @@ const sql_column *sql_table_column(const sql_table *t, const char *name)
 
 int sql_catalog_put_table(sql_catalog *c, sql_table *t, dc_error *err)
 {
+    if (!t->db_oid)
+        t->db_oid = c->db;
     int rc = add_table_raw(c, t, err);
     if (rc != DC_OK) {
         sql_table_free(t);
@@ -553,6 +641,8 @@ int sql_catalog_put_table(sql_catalog *c, sql_table *t, dc_error *err)
 
 int sql_catalog_put_view(sql_catalog *c, sql_view *v, dc_error *err)
 {
+    if (!v->db_oid)
+        v->db_oid = c->db;
     int rc = add_view_raw(c, v, err);
     if (rc != DC_OK) {
         sql_view_free(v);
@@ -594,6 +684,21 @@ int sql_catalog_clone(const sql_catalog *c, sql_catalog **out, dc_error *err)
         return oom(err);
     n->version = next_version();
     if (c) {
+        n->db = c->db;
+        c = owner(c);
+        n->dbs = calloc(c->ndbs + 1, sizeof *n->dbs);
+        if (!n->dbs)
+            goto fail;
+        n->dcap = c->ndbs + 1;
+        for (size_t i = 0; i < c->ndbs; i++) {
+            sql_database *d = calloc(1, sizeof *d);
+            if (!d)
+                goto fail;
+            n->dbs[n->ndbs++] = d;
+            d->oid = c->dbs[i]->oid;
+            if (!(d->name = xstrdup(c->dbs[i]->name)))
+                goto fail;
+        }
         n->tables = calloc(c->ntables + 1, sizeof *n->tables);
         n->views = calloc(c->nviews + 1, sizeof *n->views);
         if (!n->tables || !n->views)
@@ -699,7 +804,9 @@ static json_t *table_to_json(const sql_table *t)
         json_object_set_new(o, "schema", json_string(t->schema)) ||
         json_object_set_new(o, "name", json_string(t->name)) ||
         json_object_set_new(o, "est_rows",
-                            json_integer((json_int_t)t->est_rows)))
+                            json_integer((json_int_t)t->est_rows)) ||
+        json_object_set_new(o, "db", json_integer(t->db_oid ? t->db_oid
+                                                  : SQL_DEFAULT_DB_OID)))
         goto fail;
     json_object_set_new(o, "cols", cols);
     json_object_set_new(o, "indexes", idx);
@@ -726,9 +833,10 @@ static json_t *view_to_json(const sql_view *v)
             return NULL;
         }
     }
-    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:o}", "kind", "view", "oid",
-                     (json_int_t)v->oid, "schema", v->schema, "name", v->name,
-                     "query", v->query, "cols", cols);
+    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:I}", "kind", "view",
+                     "oid", (json_int_t)v->oid, "schema", v->schema, "name",
+                     v->name, "query", v->query, "cols", cols, "db",
+                     (json_int_t)(v->db_oid ? v->db_oid : SQL_DEFAULT_DB_OID));
 }
 
 static int save_json(sql_txn *txn, uint32_t oid, json_t *j, dc_error *err)
@@ -762,6 +870,167 @@ int sql_catalog_delete_object(sql_txn *txn, uint32_t oid, dc_error *err)
     uint8_t key[8];
     catalog_key(oid, key);
     return sql_txn_delete(txn, key, sizeof key, err);
+}
+
+static json_t *database_to_json(const sql_database *d)
+{
+    return json_pack("{s:s, s:I, s:s}", "kind", "database", "oid",
+                     (json_int_t)d->oid, "name", d->name);
+}
+
+/* ---- databases ------------------------------------------------------------ */
+
+static size_t db_pos(const sql_catalog *c, uint32_t oid)
+{
+    size_t i = 0;
+    while (i < c->ndbs && c->dbs[i]->oid < oid)
+        i++;
+    return i;
+}
+
+static int add_database_raw(sql_catalog *c, const char *name, uint32_t oid,
+                            dc_error *err)
+{
+    sql_database *d = calloc(1, sizeof *d);
+    if (!d || !(d->name = xstrdup(name)) ||
+        !grow((void ***)&c->dbs, &c->dcap, c->ndbs + 1)) {
+        database_free(d);
+        return oom(err);
+    }
+    d->oid = oid;
+    size_t i = db_pos(c, oid);
+    memmove(&c->dbs[i + 1], &c->dbs[i], (c->ndbs - i) * sizeof *c->dbs);
+    c->dbs[i] = d;
+    c->ndbs++;
+    return DC_OK;
+}
+
+uint32_t sql_catalog_db(const sql_catalog *c)
+{
+    return c ? c->db : SQL_DEFAULT_DB_OID;
+}
+
+int sql_catalog_scope(sql_catalog *c, uint32_t db, sql_catalog **out,
+                      dc_error *err)
+{
+    if (!db)
+        db = SQL_DEFAULT_DB_OID;
+    if (!c || c->db == db) {
+        *out = sql_catalog_ref(c);
+        return DC_OK;
+    }
+    sql_catalog *v = catalog_new();
+    if (!v)
+        return oom(err);
+    v->base = sql_catalog_ref((sql_catalog *)owner(c));
+    v->version = c->version;
+    v->db = db;
+    int rc = scope_rebuild(v, err);
+    if (rc != DC_OK) {
+        catalog_free(v);
+        return rc;
+    }
+    *out = v;
+    return DC_OK;
+}
+
+int sql_catalog_set_db(sql_catalog *c, uint32_t db, dc_error *err)
+{
+    c->db = db ? db : SQL_DEFAULT_DB_OID;
+    return scope_rebuild(c, err);
+}
+
+const sql_database *sql_catalog_database(const sql_catalog *sc,
+                                         const char *name)
+{
+    if (!sc || !name)
+        return NULL;
+    const sql_catalog *c = owner(sc);
+    for (size_t i = 0; i < c->ndbs; i++)
+        if (!strcmp(c->dbs[i]->name, name))
+            return c->dbs[i];
+    return NULL;
+}
+
+size_t sql_catalog_ndatabases(const sql_catalog *c)
+{
+    return c ? owner(c)->ndbs : 0;
+}
+
+const sql_database *sql_catalog_database_at(const sql_catalog *c, size_t i)
+{
+    return c && i < owner(c)->ndbs ? owner(c)->dbs[i] : NULL;
+}
+
+int sql_catalog_add_database(sql_catalog *c, sql_txn *txn, const char *name,
+                             uint32_t oid, dc_error *err)
+{
+    int rc = add_database_raw(c, name, oid, err);
+    if (rc != DC_OK)
+        return rc;
+    return save_json(txn, oid, database_to_json(c->dbs[db_pos(c, oid)]), err);
+}
+
+int sql_catalog_drop_database(sql_catalog *c, sql_txn *txn, uint32_t oid,
+                              dc_error *err)
+{
+    int rc = DC_OK;
+    /* Tables and views of the database, newest first so removal by index
+     * stays valid. */
+    for (size_t i = c->ntables; rc == DC_OK && i-- > 0;) {
+        sql_table *t = c->tables[i];
+        if (t->db_oid != oid)
+            continue;
+        if ((rc = sql_table_clear(txn, t, err)) == DC_OK &&
+            (rc = sql_catalog_delete_object(txn, t->oid, err)) == DC_OK) {
+            sql_table_free(t);
+            memmove(&c->tables[i], &c->tables[i + 1],
+                    (c->ntables - i - 1) * sizeof *c->tables);
+            c->ntables--;
+        }
+    }
+    for (size_t i = c->nviews; rc == DC_OK && i-- > 0;) {
+        sql_view *v = c->views[i];
+        if (v->db_oid != oid)
+            continue;
+        if ((rc = sql_catalog_delete_object(txn, v->oid, err)) == DC_OK) {
+            sql_view_free(v);
+            memmove(&c->views[i], &c->views[i + 1],
+                    (c->nviews - i - 1) * sizeof *c->views);
+            c->nviews--;
+        }
+    }
+    size_t i = db_pos(c, oid);
+    if (rc == DC_OK && i < c->ndbs && c->dbs[i]->oid == oid &&
+        (rc = sql_catalog_delete_object(txn, oid, err)) == DC_OK) {
+        database_free(c->dbs[i]);
+        memmove(&c->dbs[i], &c->dbs[i + 1], (c->ndbs - i - 1) * sizeof *c->dbs);
+        c->ndbs--;
+    }
+    int rc2 = sql_catalog_reindex(c, rc == DC_OK ? err : NULL);
+    return rc != DC_OK ? rc : rc2;
+}
+
+/* A store without databases (new, or written before databases existed)
+ * gets "default", persisted at once so that its oid is stable. */
+static int create_default_db(sql_engine *eng, sql_catalog *c, dc_error *err)
+{
+    int rc = add_database_raw(c, SQL_DEFAULT_DB_NAME, SQL_DEFAULT_DB_OID, err);
+    if (rc != DC_OK)
+        return rc;
+    json_t *j = database_to_json(c->dbs[0]);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text)
+        return oom(err);
+    uint8_t key[8];
+    catalog_key(SQL_DEFAULT_DB_OID, key);
+    dc_batch_op op = {.op = DC_OP_PUT, .key = key, .key_len = sizeof key,
+                      .value = (const uint8_t *)text, .value_len = strlen(text)};
+    dc_write_options wo = {.size = sizeof wo, .sync = DC_SYNC_DEFAULT};
+    rc = eng->sv->write(eng->store, &wo, &op, 1, NULL, err);
+    free(text);
+    return rc;
 }
 
 /* ---- parsing back ---------------------------------------------------------
@@ -868,6 +1137,7 @@ static int table_from_json(json_t *o, uint32_t oid, sql_table **out,
     t->schema = jstrdup(o, "schema");
     t->name = jstrdup(o, "name");
     t->est_rows = (uint64_t)jint(o, "est_rows", 0);
+    t->db_oid = (uint32_t)jint(o, "db", SQL_DEFAULT_DB_OID);
     t->cols = calloc(json_array_size(cols) + 1, sizeof *t->cols);
     t->indexes = calloc(json_array_size(idx) + 1, sizeof *t->indexes);
     t->checks = calloc(json_array_size(chk) + 1, sizeof *t->checks);
@@ -922,6 +1192,7 @@ static int view_from_json(json_t *o, uint32_t oid, sql_view **out,
     v->schema = jstrdup(o, "schema");
     v->name = jstrdup(o, "name");
     v->query = jstrdup(o, "query");
+    v->db_oid = (uint32_t)jint(o, "db", SQL_DEFAULT_DB_OID);
     v->colnames = calloc(n + 1, sizeof *v->colnames);
     v->coltypes = calloc(n + 1, sizeof *v->coltypes);
     if (!v->schema || !v->name || !v->query || !v->colnames || !v->coltypes) {
@@ -956,6 +1227,10 @@ static int load_object(sql_catalog *c, uint32_t oid, const uint8_t *val,
         rc = table_from_json(o, oid, &t, err);
         if (rc == DC_OK && (rc = add_table_raw(c, t, err)) != DC_OK)
             sql_table_free(t);
+    } else if (kind && !strcmp(kind, "database")) {
+        const char *nm = json_string_value(json_object_get(o, "name"));
+        rc = nm ? add_database_raw(c, nm, oid, err)
+                : corrupt(err, oid, "database");
     } else if (kind && !strcmp(kind, "view")) {
         sql_view *v = NULL;
         rc = view_from_json(o, oid, &v, err);
@@ -1003,6 +1278,9 @@ static uint32_t next_free_oid(const sql_catalog *c)
     for (size_t i = 0; i < c->nviews; i++)
         if (c->views[i]->oid >= next)
             next = c->views[i]->oid + 1;
+    for (size_t i = 0; i < c->ndbs; i++)
+        if (c->dbs[i]->oid >= next)
+            next = c->dbs[i]->oid + 1;
     return next;
 }
 
@@ -1046,6 +1324,8 @@ int sql_catalog_load(sql_engine *eng, sql_catalog **out, dc_error *err)
         return oom(err);
     c->version = next_version();
     int rc = load_objects(eng, c, err);
+    if (rc == DC_OK && !c->ndbs)
+        rc = create_default_db(eng, c, err);
     if (rc == DC_OK)
         rc = sql_catalog_reindex(c, err);
     if (rc != DC_OK) {

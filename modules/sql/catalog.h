@@ -67,6 +67,9 @@ typedef struct sql_table {
     int nchecks;
     sql_check *checks;
     uint64_t est_rows;       /* rough row count for the planner (0: unknown) */
+    uint32_t db_oid;         /* database the table belongs to (0 when not
+                                yet placed: sql_catalog_put_table puts it
+                                in the catalog's database)                */
 } sql_table;
 
 typedef struct sql_view {
@@ -77,7 +80,25 @@ typedef struct sql_view {
     int ncols;
     char **colnames;         /* output column names                       */
     uint32_t *coltypes;      /* output column types                       */
+    uint32_t db_oid;         /* database (0: as for sql_table)            */
 } sql_view;
+
+/* Databases.  A database is a namespace in the one store: every table and
+ * view (and so every index) belongs to exactly one, and names are looked
+ * up in one database only.  "default" (oid SQL_DEFAULT_DB_OID) exists in
+ * every data directory; objects stored without a database belong to it.
+ *
+ * A catalog object is scoped to one database (sql_catalog_db): lookups,
+ * sql_catalog_table_by_oid and the iteration functions see only that
+ * database's objects.  A clone keeps the scope of its source; the engine's
+ * catalog is seen through sql_catalog_scope. */
+#define SQL_DEFAULT_DB_OID 5u
+#define SQL_DEFAULT_DB_NAME "default"
+
+typedef struct sql_database {
+    uint32_t oid;
+    char *name;
+} sql_database;
 
 /* ---- lifetime ----------------------------------------------------------- */
 
@@ -98,6 +119,31 @@ void sql_catalog_publish(sql_engine *eng, sql_catalog *c);
  * (loaded or cloned) has a version of its own, so comparing versions for
  * equality also tells a transaction's private copies apart. */
 uint64_t sql_catalog_version(const sql_catalog *c);
+
+/* ---- databases ------------------------------------------------------------ */
+
+/* The database c is scoped to (SQL_DEFAULT_DB_OID for a loaded catalog). */
+uint32_t sql_catalog_db(const sql_catalog *c);
+/* A reference to a catalog with the objects of c scoped to database `db`
+ * (c itself, with a new reference, when it is scoped to db already; else
+ * a light view sharing c's objects).  0 means the default database. */
+int sql_catalog_scope(sql_catalog *c, uint32_t db, sql_catalog **out,
+                      dc_error *err);
+/* Rescope a private clone (see the DDL section) to database `db`. */
+int sql_catalog_set_db(sql_catalog *c, uint32_t db, dc_error *err);
+/* Every database, whatever the scope: by name (NULL when absent), by
+ * position in oid order. */
+const sql_database *sql_catalog_database(const sql_catalog *c,
+                                         const char *name);
+size_t sql_catalog_ndatabases(const sql_catalog *c);
+const sql_database *sql_catalog_database_at(const sql_catalog *c, size_t i);
+/* On a private clone: add database (name, oid) and persist it in txn. */
+int sql_catalog_add_database(sql_catalog *c, sql_txn *txn, const char *name,
+                             uint32_t oid, dc_error *err);
+/* On a private clone: remove database `oid` with every table (rows and
+ * index entries cleared through tableam) and view of it, in txn. */
+int sql_catalog_drop_database(sql_catalog *c, sql_txn *txn, uint32_t oid,
+                              dc_error *err);
 
 /* ---- lookup (NULL when absent; schema NULL searches "public") ----------- */
 const sql_table *sql_catalog_table(const sql_catalog *c, const char *schema,

@@ -1132,6 +1132,10 @@ static int ddl_begin(ddl *d, dc_error *err)
         base = eng = sql_engine_catalog(ctx->eng);
     rc = sql_catalog_clone(base, &d->cat, err);
     sql_catalog_unref(eng);
+    /* The clone sees the session's database whatever its source saw. */
+    if (rc == DC_OK && sql_catalog_db(d->cat) !=
+                           (ctx->db_oid ? ctx->db_oid : SQL_DEFAULT_DB_OID))
+        rc = sql_catalog_set_db(d->cat, ctx->db_oid, err);
     return rc;
 }
 
@@ -1196,6 +1200,7 @@ static int create_table_as(ddl *d, const sql_create_table *ct, const char *name,
         sql_table_free(t);
         return oom(err);
     }
+    t->db_oid = sql_catalog_db(d->cat);
     if ((rc = sql_catalog_new_oid(ctx, &t->oid, err)) != DC_OK)
         goto fail;
     for (int i = 0; i < plan->ncols; i++) {
@@ -1279,6 +1284,7 @@ static int create_table(ddl *d, const sql_create_table *ct, char *tag,
         sql_table_free(t);
         return oom(err);
     }
+    t->db_oid = sql_catalog_db(d->cat);
     if ((rc = sql_catalog_new_oid(d->ctx, &t->oid, err)) != DC_OK)
         goto fail;
     for (size_t i = 0; i < SQL_LIST_LEN(ct->columns); i++) {
@@ -1411,9 +1417,49 @@ static int drop_one(ddl *d, sql_object_kind what, bool if_exists,
     return drop_index_obj(d, t, ix, err);
 }
 
+/* ==== databases ============================================================
+ * The caller (sql.c) makes sure neither runs in a transaction block and
+ * that the database dropped is not in use. */
+
+static int create_database(ddl *d, const sql_create_db *cd, dc_error *err)
+{
+    if (sql_catalog_database(d->cat, cd->name))
+        return dc_error_set(err, DC_EEXIST, "42P04",
+                            "database \"%s\" already exists", cd->name);
+    if (strlen(cd->name) > NAME_MAX_LEN)
+        return dc_error_set(err, DC_EINVAL, "42622",
+                            "identifier too long: \"%s\"", cd->name);
+    uint32_t oid;
+    int rc = sql_catalog_new_oid(d->ctx, &oid, err);
+    if (rc != DC_OK)
+        return rc;
+    return sql_catalog_add_database(d->cat, d->ctx->txn, cd->name, oid, err);
+}
+
+static int drop_database(ddl *d, const sql_drop *dr, dc_error *err)
+{
+    const sql_qname *q = dr->names->items[0];
+    const char *name = q->parts[q->nparts - 1];
+    const sql_database *db = sql_catalog_database(d->cat, name);
+    if (!db) {
+        if (dr->if_exists)
+            return ddl_notice(d, "00000",
+                              "database \"%s\" does not exist, skipping",
+                              name);
+        return dc_error_set(err, DC_ENOTFOUND, "3D000",
+                            "database \"%s\" does not exist", name);
+    }
+    if (db->oid == sql_catalog_db(d->cat))
+        return dc_error_set(err, DC_EBUSY, "55006",
+                            "cannot drop the currently open database");
+    return sql_catalog_drop_database(d->cat, d->ctx->txn, db->oid, err);
+}
+
 static int drop_stmt(ddl *d, const sql_drop *dr, char *tag, size_t cap,
                      dc_error *err)
 {
+    if (dr->what == OBJ_DATABASE && SQL_LIST_LEN(dr->names) == 1)
+        return drop_database(d, dr, err);
     if (dr->what != OBJ_TABLE && dr->what != OBJ_INDEX && dr->what != OBJ_VIEW)
         return dc_error_set(err, DC_EUNSUPPORTED, "0A000",
                             "DROP %s is not supported",
@@ -1732,6 +1778,7 @@ static int create_view(ddl *d, const sql_create_view *cv, dc_error *err)
         sql_view_free(v);
         return rc;
     }
+    v->db_oid = sql_catalog_db(d->cat);
     if ((rc = sql_catalog_save_view(d->ctx->txn, v, err)) != DC_OK) {
         sql_view_free(v);
         return rc;
@@ -2398,6 +2445,8 @@ static const char *stmt_tag(const sql_stmt *s)
         return "CREATE INDEX";
     case STMT_CREATE_VIEW:
         return "CREATE VIEW";
+    case STMT_CREATE_DATABASE:
+        return "CREATE DATABASE";
     case STMT_DROP:
         switch (s->u.drop->what) {
         case OBJ_TABLE:
@@ -2461,6 +2510,9 @@ int sql_ddl_exec(sql_ctx *ctx, const sql_stmt *stmt, const char *src, char *tag,
         break;
     case STMT_CREATE_VIEW:
         rc = create_view(&d, stmt->u.create_view, err);
+        break;
+    case STMT_CREATE_DATABASE:
+        rc = create_database(&d, stmt->u.create_db, err);
         break;
     default:
         rc = dc_error_set(err, DC_EINVAL, DC_SQLSTATE_INTERNAL,

@@ -68,7 +68,20 @@ struct sql_engine {
     size_t work_mem;                 /* default work_mem in bytes         */
     char tmp_dir[512];               /* where sorts spill                 */
     uint32_t lock_timeout_ms;        /* default lock_timeout of sessions  */
+
+    /* Open sessions per database (DROP DATABASE refuses a database in
+     * use; a database being dropped accepts no new session). */
+    pthread_mutex_t db_mu;
+    struct sql_db_use *db_use;
+    size_t ndb_use, capdb_use;
 };
+
+/* One database's use count (sql.c). */
+typedef struct sql_db_use {
+    char name[64];
+    int sessions;
+    bool dropping;
+} sql_db_use;
 
 /* Per-statement context, built by sql.c for every statement it runs. */
 typedef struct sql_ctx {
@@ -87,6 +100,7 @@ typedef struct sql_ctx {
     _Atomic int *cancel;             /* non-zero: stop with 57014         */
     const char *user;                /* current_user                      */
     const char *database;            /* current_database()                */
+    uint32_t db_oid;                 /* its oid (0: the default database) */
     /* Session setting by name (current_setting, SHOW); NULL when unknown.
      * Borrowed until the next call. */
     const char *(*get_setting)(sql_session *sess, const char *name);

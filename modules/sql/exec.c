@@ -219,9 +219,23 @@ typedef struct scanst {
     sql_scan *scan;
     sql_buf lo, hi; /* bounds, kept while the scan is open */
     bool started, empty;
+    bool point;      /* equality on the whole primary key: lo is the row
+                        key, read with one lookup instead of a scan    */
+    bool point_done;
     int64_t emitted;
     int natts;
 } scanst;
+
+/* Whether the key range pins every primary key column to one value: at
+ * most one row, found by key. */
+static bool scan_is_point(const sql_plan *p)
+{
+    const sql_keyrange *r = &p->u.scan.range;
+    const sql_index *pk = p->u.scan.table->pkey;
+    if (p->kind == PL_INDEXSCAN && !(p->u.scan.index && p->u.scan.index->primary))
+        return false;
+    return pk && r->neq == pk->ncols && !r->lo && !r->hi;
+}
 
 static int scan_columns(xnode *n, sql_scan *scan, dc_error *err);
 
@@ -326,7 +340,9 @@ static int scan_start(xnode *n, scanst *s, dc_error *err)
     int rc = scan_bounds(n, &lo, &hi, &whole, &s->empty, err);
     if (rc == DC_OK && !s->empty && !whole && buf_cmp(&lo, &hi) >= 0)
         s->empty = true;
-    if (rc == DC_OK && !s->empty) {
+    if (rc == DC_OK && !s->empty && !whole && scan_is_point(p))
+        s->point = true;
+    if (rc == DC_OK && !s->empty && !s->point) {
         int mode = p->u.scan.latest ? SQL_READ_LATEST : SQL_READ_SNAPSHOT;
         const uint8_t *l = whole ? NULL : lo.data, *h = whole ? NULL : hi.data;
         size_t ll = whole ? 0 : lo.len, hl = whole ? 0 : hi.len;
@@ -345,6 +361,37 @@ static int scan_start(xnode *n, scanst *s, dc_error *err)
     return rc;
 }
 
+/* The one row of a point scan (scan_is_point). */
+static int point_next(xnode *n, scanst *s, const dc_value **row, bool *done,
+                      dc_error *err)
+{
+    const sql_plan *p = n->p;
+    *done = true;
+    if (s->point_done)
+        return DC_OK;
+    s->point_done = true;
+    int mode = p->u.scan.latest ? SQL_READ_LATEST : SQL_READ_SNAPSHOT;
+    bool found = false;
+    int rc = sql_table_fetch(n->ctx->txn, mode, p->u.scan.table, s->lo.data,
+                             s->lo.len, &n->smem, n->out, &found, err);
+    if (rc || !found)
+        return rc;
+    if ((rc = xn_tick(n, err)) != 0)
+        return rc;
+    if (p->u.scan.emit_key)
+        n->out[s->natts] = sql_value_bytes(DC_TYPE_BYTEA, s->lo.data, s->lo.len);
+    bool ok = true;
+    if (p->u.scan.qual &&
+        (rc = xn_qual(n, p->u.scan.qual, n->out, &ok, err)) != 0)
+        return rc;
+    if (ok) {
+        s->emitted++;
+        *row = n->out;
+        *done = false;
+    }
+    return DC_OK;
+}
+
 static int scan_next(xnode *n, const dc_value **row, bool *done, dc_error *err)
 {
     scanst *s = n->st;
@@ -357,6 +404,8 @@ static int scan_next(xnode *n, const dc_value **row, bool *done, dc_error *err)
         *done = true;
         return DC_OK;
     }
+    if (s->point)
+        return point_next(n, s, row, done, err);
     for (;;) {
         const uint8_t *key = NULL;
         size_t klen = 0;
@@ -641,10 +690,11 @@ static void need_exprs(sql_bexpr *const *es, int n, uint8_t *bm, int ncols,
         need_expr(es[i], bm, ncols, off);
 }
 
-/* Copy of the parent's needs [from, from + ncols) as a child's, or NULL
- * (all) when the parent needs all. */
-static uint8_t *need_slice(const uint8_t *need, int from, int ncols,
-                           bool *oom)
+/* Copy of the parent's needs (a bitmap of pcols) [from, from + ncols) as
+ * a child's, or NULL (all) when the parent needs all.  Columns beyond the
+ * parent's count are needed. */
+static uint8_t *need_slice(const uint8_t *need, int pcols, int from,
+                           int ncols, bool *oom)
 {
     if (!need)
         return NULL;
@@ -654,7 +704,7 @@ static uint8_t *need_slice(const uint8_t *need, int from, int ncols,
         return NULL;
     }
     for (int i = 0; i < ncols; i++)
-        if (need_has(need, from + i))
+        if (from + i >= pcols || need_has(need, from + i))
             need_set(bm, ncols, i);
     return bm;
 }
@@ -672,13 +722,13 @@ static uint8_t *need_child(const sql_plan *p, const sql_plan *c,
             need_exprs(p->u.project.exprs, p->ncols, bm, nc, 0);
         break;
     case PL_FILTER:
-        if ((bm = need_slice(need, 0, nc, oom)))
+        if ((bm = need_slice(need, p->ncols, 0, nc, oom)))
             need_expr(p->u.filter.qual, bm, nc, 0);
         return bm;
     case PL_LIMIT:
-        return need_slice(need, 0, nc, oom);
+        return need_slice(need, p->ncols, 0, nc, oom);
     case PL_SORT:
-        if ((bm = need_slice(need, 0, nc, oom)))
+        if ((bm = need_slice(need, p->ncols, 0, nc, oom)))
             for (int i = 0; i < p->u.sort.nkeys; i++)
                 need_expr(p->u.sort.keys[i].expr, bm, nc, 0);
         return bm;
@@ -705,7 +755,7 @@ static uint8_t *need_child(const sql_plan *p, const sql_plan *c,
         } else {
             if (!need)
                 return NULL;
-            bm = need_slice(need, off, nc, oom);
+            bm = need_slice(need, p->ncols, off, nc, oom);
         }
         if (!bm)
             break;
@@ -730,7 +780,7 @@ static int scan_columns(xnode *n, sql_scan *scan, dc_error *err)
         return DC_OK;
     const sql_table *t = p->u.scan.table;
     bool oom = false;
-    uint8_t *bm = need_slice(n->need, 0, t->natts, &oom);
+    uint8_t *bm = need_slice(n->need, p->ncols, 0, t->natts, &oom);
     if (!bm)
         return x_oom(err);
     need_expr(p->u.scan.qual, bm, t->natts, 0);

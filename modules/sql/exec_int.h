@@ -63,13 +63,19 @@ int xval_order(const dc_value *a, const dc_value *b, bool desc,
  * Open addressing on a 64-bit hash; entries are caller pointers.  The
  * caller compares candidates itself: xh_first / xh_next walk the entries
  * whose hash matches. */
+typedef struct xhslot {
+    uint64_t hash;
+    void *ent; /* NULL: empty */
+} xhslot;
 typedef struct xhash {
-    uint64_t *hashes;
-    void **ents;
+    xhslot *slots; /* hash and entry side by side: one cache line per probe */
     size_t cap, n;
 } xhash;
 
 bool xh_insert(xhash *h, uint64_t hash, void *ent); /* false: OOM */
+/* Room for n entries without growing (one sizing instead of repeated
+ * doubling when the count is known); false: OOM. */
+bool xh_reserve(xhash *h, size_t n);
 /* Iterate entries with this hash: *pos starts at 0 (state of the walk). */
 void *xh_next(const xhash *h, uint64_t hash, size_t *pos);
 void xh_free(xhash *h);

@@ -14,9 +14,11 @@
 
 #include "sql/exec_int.h"
 
+/* A right row with its key values, in one allocation so that a hash
+ * probe touches one place. */
 typedef struct jent {
-    size_t idx;    /* into rrows                           */
-    dc_value *row; /* right row, then its key values       */
+    size_t idx;     /* into rrows                           */
+    dc_value row[]; /* right row, then its key values       */
 } jent;
 
 typedef struct joinst {
@@ -24,7 +26,7 @@ typedef struct joinst {
     bool hashed, built;
     xarena keep; /* right rows and keys                  */
     xarena lmem; /* the current left row's key values    */
-    jent *rrows;
+    jent **rrows;
     size_t nrows, cap;
     bool *matched;
     xhash ht;
@@ -44,7 +46,7 @@ static bool is_hashed(const xnode *n)
 
 static int check_mem(xnode *n, joinst *s, dc_error *err)
 {
-    size_t used = s->keep.total + xh_bytes(&s->ht) + s->cap * sizeof(jent);
+    size_t used = s->keep.total + xh_bytes(&s->ht) + s->cap * sizeof(jent *);
     if (s->hashed && used > x_work_mem(n->ctx))
         return x_workmem_error(n->ctx, "hash table", err);
     return DC_OK;
@@ -86,18 +88,22 @@ static int add_right(xnode *n, joinst *s, const dc_value *row, dc_error *err)
         return DC_OK;
     if (s->nrows == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;
-        jent *r = realloc(s->rrows, cap * sizeof(jent));
+        jent **r = realloc(s->rrows, cap * sizeof(jent *));
         if (!r)
             return x_oom(err);
         s->rrows = r;
         s->cap = cap;
     }
-    dc_value *c = xrow_copy(&s->keep, tmp, s->nr + nk);
-    if (!c)
+    int nv = s->nr + nk;
+    jent *e = xa_alloc(&s->keep, sizeof(jent) + sizeof(dc_value) * (size_t)nv);
+    if (!e)
         return x_oom(err);
-    jent *e = &s->rrows[s->nrows];
-    e->idx = s->nrows++;
-    e->row = c;
+    memcpy(e->row, tmp, sizeof(dc_value) * (size_t)nv);
+    for (int i = 0; i < nv; i++)
+        if (!xval_copy(&s->keep, &e->row[i]))
+            return x_oom(err);
+    e->idx = s->nrows;
+    s->rrows[s->nrows++] = e;
     return check_mem(n, s, err);
 }
 
@@ -124,14 +130,16 @@ static int build(xnode *n, joinst *s, dc_error *err)
     }
     if (!s->hashed)
         return DC_OK;
+    if (!xh_reserve(&s->ht, s->nrows))
+        return x_oom(err);
     for (size_t i = 0; i < s->nrows; i++) {
-        dc_value *k = s->rrows[i].row + s->nr;
+        dc_value *k = s->rrows[i]->row + s->nr;
         bool null = false;
         for (int j = 0; j < s->nkeys; j++)
             null |= k[j].is_null;
         if (null)
             continue;
-        if (!xh_insert(&s->ht, xrow_hash(k, s->nkeys), &s->rrows[i]))
+        if (!xh_insert(&s->ht, xrow_hash(k, s->nkeys), s->rrows[i]))
             return x_oom(err);
     }
     return check_mem(n, s, err);
@@ -169,7 +177,7 @@ static jent *next_candidate(joinst *s)
     if (s->no_cand)
         return NULL;
     if (!s->hashed)
-        return s->rpos < s->nrows ? &s->rrows[s->rpos++] : NULL;
+        return s->rpos < s->nrows ? s->rrows[s->rpos++] : NULL;
     jent *e;
     while ((e = xh_next(&s->ht, s->lhash, &s->hpos)) != NULL)
         if (xrow_eq(e->row + s->nr, s->lkeys, s->nkeys))
@@ -195,7 +203,7 @@ static int emit_unmatched(xnode *n, joinst *s, const dc_value **row, bool *done)
             if (s->matched[i])
                 continue;
             null_fill(s->jrow, n->p->left);
-            memcpy(s->jrow + s->nl, s->rrows[i].row,
+            memcpy(s->jrow + s->nl, s->rrows[i]->row,
                    sizeof(dc_value) * (size_t)s->nr);
             *row = s->jrow;
             *done = false;

@@ -140,11 +140,35 @@ uint64_t xrow_hash(const dc_value *v, int n)
     return h;
 }
 
+/* Whether two non-NULL values compare as their u.i (what sql_value_cmp
+ * does for integers of any width and for timestamps of one type). */
+static bool eq_by_int(const dc_value *a, const dc_value *b)
+{
+    switch (a->type) {
+    case DC_TYPE_INT2:
+    case DC_TYPE_INT4:
+    case DC_TYPE_INT8:
+    case DC_TYPE_OID:
+        return b->type == DC_TYPE_INT2 || b->type == DC_TYPE_INT4 ||
+               b->type == DC_TYPE_INT8 || b->type == DC_TYPE_OID;
+    case DC_TYPE_TIMESTAMP:
+    case DC_TYPE_TIMESTAMPTZ:
+        return b->type == a->type;
+    default:
+        return false;
+    }
+}
+
 bool xrow_eq(const dc_value *a, const dc_value *b, int n)
 {
     for (int i = 0; i < n; i++) {
         if (a[i].is_null || b[i].is_null) {
             if (a[i].is_null != b[i].is_null)
+                return false;
+            continue;
+        }
+        if (eq_by_int(&a[i], &b[i])) {
+            if (a[i].u.i != b[i].u.i)
                 return false;
             continue;
         }
@@ -172,31 +196,36 @@ int xval_order(const dc_value *a, const dc_value *b, bool desc,
 
 /* ---- hash table ---------------------------------------------------------- */
 
-static bool xh_grow(xhash *h)
+static bool xh_resize(xhash *h, size_t ncap)
 {
-    size_t ncap = h->cap ? h->cap * 2 : 16;
-    uint64_t *nh = malloc(ncap * sizeof(uint64_t));
-    void **ne = calloc(ncap, sizeof(void *));
-    if (!nh || !ne) {
-        free(nh);
-        free(ne);
+    xhslot *ns = calloc(ncap, sizeof(xhslot));
+    if (!ns)
         return false;
-    }
     for (size_t i = 0; i < h->cap; i++) {
-        if (!h->ents[i])
+        if (!h->slots[i].ent)
             continue;
-        size_t j = h->hashes[i] & (ncap - 1);
-        while (ne[j])
+        size_t j = h->slots[i].hash & (ncap - 1);
+        while (ns[j].ent)
             j = (j + 1) & (ncap - 1);
-        ne[j] = h->ents[i];
-        nh[j] = h->hashes[i];
+        ns[j] = h->slots[i];
     }
-    free(h->hashes);
-    free(h->ents);
-    h->hashes = nh;
-    h->ents = ne;
+    free(h->slots);
+    h->slots = ns;
     h->cap = ncap;
     return true;
+}
+
+static bool xh_grow(xhash *h)
+{
+    return xh_resize(h, h->cap ? h->cap * 2 : 16);
+}
+
+bool xh_reserve(xhash *h, size_t n)
+{
+    size_t cap = h->cap ? h->cap : 16;
+    while (cap / 2 < n)
+        cap *= 2;
+    return cap == h->cap || xh_resize(h, cap);
 }
 
 bool xh_insert(xhash *h, uint64_t hash, void *ent)
@@ -204,10 +233,10 @@ bool xh_insert(xhash *h, uint64_t hash, void *ent)
     if ((h->n + 1) * 2 > h->cap && !xh_grow(h)) /* load <= 1/2 */
         return false;
     size_t j = hash & (h->cap - 1);
-    while (h->ents[j])
+    while (h->slots[j].ent)
         j = (j + 1) & (h->cap - 1);
-    h->ents[j] = ent;
-    h->hashes[j] = hash;
+    h->slots[j].ent = ent;
+    h->slots[j].hash = hash;
     h->n++;
     return true;
 }
@@ -218,12 +247,12 @@ void *xh_next(const xhash *h, uint64_t hash, size_t *pos)
     if (h->cap == 0)
         return NULL;
     size_t j = *pos ? *pos & (h->cap - 1) : hash & (h->cap - 1);
-    while (h->ents[j]) {
+    while (h->slots[j].ent) {
         size_t here = j;
         j = (j + 1) & (h->cap - 1);
-        if (h->hashes[here] == hash) {
+        if (h->slots[here].hash == hash) {
             *pos = j | h->cap; /* non-zero even when j wraps to 0 */
-            return h->ents[here];
+            return h->slots[here].ent;
         }
     }
     return NULL;
@@ -231,14 +260,13 @@ void *xh_next(const xhash *h, uint64_t hash, size_t *pos)
 
 void xh_free(xhash *h)
 {
-    free(h->hashes);
-    free(h->ents);
+    free(h->slots);
     memset(h, 0, sizeof(*h));
 }
 
 size_t xh_bytes(const xhash *h)
 {
-    return h->cap * (sizeof(uint64_t) + sizeof(void *));
+    return h->cap * sizeof(xhslot);
 }
 
 /* ---- value-tuple sets ---------------------------------------------------- */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sql/funcs_pg.h"
 #include "sql/funcs_int.h"
 #include "sql/lexer.h"
 
@@ -1152,8 +1153,8 @@ int sql_func_resolve(const char *name, int nargs, const uint32_t *argtypes,
     int rc = resolve_special(name, nargs, argtypes, out, err);
     if (rc <= 0)
         return rc;
-    const sql_fcand *tables[] = {sql_str_func_table, sql_misc_func_table,
-                                 sql_fmt_func_table};
+    const sql_fcand *tables[] = {sql_pg_func_table, sql_str_func_table,
+                                 sql_misc_func_table, sql_fmt_func_table};
     int found = SQL_FIND_NONE;
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
         if (!name_in_table(tables[t], name))

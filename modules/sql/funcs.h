@@ -94,8 +94,9 @@ int sql_oper_resolve(const char *op, bool unary, uint32_t left,
  * CURRENT_CATALOG, CURRENT_SCHEMA resolve as functions of those names.
  * Not available: age() and the time/interval types, set_config() (0A000:
  * use SET), txid_current() (0A000), numeric exp/ln/log (computed in
- * float8; numeric sqrt and power are exact); pg_get_expr,
- * pg_get_indexdef, pg_get_constraintdef and obj_description return NULL.
+ * float8; numeric sqrt and power are exact); obj_description returns
+ * NULL.  pg_get_expr, pg_get_indexdef, pg_get_constraintdef,
+ * pg_get_viewdef and the array functions are funcs_pg.h's.
  * Case mapping (upper, lower, initcap, ILIKE) covers ASCII, Latin-1,
  * Latin Extended-A, Greek and Cyrillic; ~* folds ASCII only. */
 int sql_func_resolve(const char *name, int nargs, const uint32_t *argtypes,
@@ -133,7 +134,7 @@ int sql_srf_resolve(const char *name, int nargs, const uint32_t *argtypes,
 
 /* ---- aggregates --------------------------------------------------------- */
 /* count(*) (nargs 0, star), count, sum, avg, min, max, string_agg,
- * bool_and, bool_or, every, array_agg is not supported.  The state is
+ * bool_and, bool_or, every, array_agg (funcs_pg.h).  The state is
  * state_size bytes the executor zeroes and passes back; for a strict
  * aggregate the executor skips rows with a NULL argument.  final() may be
  * called once; results of variable-length types go through ctx->mem.

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sql/funcs_pg.h"
 #include "sql/funcs_int.h"
 
 #define S  SQL_FN_STRICT
@@ -644,7 +645,7 @@ _Static_assert(sizeof agg_impls / sizeof agg_impls[0] ==
 
 bool sql_is_aggregate(const char *name)
 {
-    if (!strcmp(name, "count"))
+    if (!strcmp(name, "count") || !strcmp(name, "array_agg"))
         return true;
     for (const sql_fcand *f = agg_sigs; f->name; f++)
         if (!strcmp(f->name, name))
@@ -688,6 +689,8 @@ int sql_agg_resolve(const char *name, bool star, int nargs,
         }
         return sql_fx_func_error(SQL_FIND_NONE, name, nargs, argtypes, err);
     }
+    if (!star && sql_pg_agg_resolve(name, nargs, argtypes, out) == DC_OK)
+        return DC_OK;
     if (star) {
         dc_error_set(err, DC_EINVAL, "42809",
                      "%s(*) specified, but %s is not an aggregate function",
@@ -1125,6 +1128,8 @@ static const sql_fcand srf_sigs[] = {
 int sql_srf_resolve(const char *name, int nargs, const uint32_t *argtypes,
                     sql_srf_resolved *out, dc_error *err)
 {
+    if (sql_pg_srf_resolve(name, nargs, argtypes, out) == DC_OK)
+        return DC_OK;
     const sql_fcand *f = NULL;
     int found = nargs <= 3
                     ? sql_fx_find(srf_sigs, name, nargs, argtypes, false, &f)

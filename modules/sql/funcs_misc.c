@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sql/funcs_pg.h"
 #include "sql/funcs_int.h"
 
 #define S  SQL_FN_STRICT
@@ -1470,6 +1471,17 @@ static int f_format_type(sql_ctx *ctx, int nargs, const dc_value *a,
     int32_t mod = a[1].is_null ? -1 : (int32_t)a[1].u.i;
     char buf[128];
     const char *base = sql_type_name(t);
+    uint32_t elem = sql_pg_array_elem(t);
+    if (elem || t == 22 || t == 30) {
+        /* array types: "integer[]"; bpchar[] keeps the internal name */
+        if (elem)
+            snprintf(buf, sizeof buf, "%s[]",
+                     elem == DC_TYPE_BPCHAR ? "bpchar" : sql_type_name(elem));
+        else
+            snprintf(buf, sizeof buf, "%s", t == 22 ? "int2vector"
+                                                    : "oidvector");
+        return ret_text(ctx, buf, out, err);
+    }
     if (t == 0) {
         base = "-";
     } else if (!sql_type_supported(t)) {

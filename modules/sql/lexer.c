@@ -36,14 +36,36 @@ static const char *const typefunc_kw[] = {
     "join", "left", "like", "natural", "notnull", "outer", "overlaps", "right",
     "similar", "tablesample", "verbose", NULL};
 
+/* Binary search of a sorted, NULL-terminated keyword list (every
+ * identifier the parser meets is looked up here, several times). */
+static bool kw_in(const char *const *list, size_t n, const char *word)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(list[mid], word);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+#define KW_COUNT(list) (sizeof(list) / sizeof((list)[0]) - 1)
+
 int sql_keyword_category(const char *word)
 {
-    for (const char *const *k = reserved_kw; *k; k++)
-        if (strcmp(*k, word) == 0)
-            return SQL_KW_RESERVED;
-    for (const char *const *k = typefunc_kw; *k; k++)
-        if (strcmp(*k, word) == 0)
-            return SQL_KW_TYPE_FUNC;
+    /* Keywords are lower-case ASCII letters and '_': anything else is
+     * no keyword. */
+    if (word[0] < 'a' || word[0] > 'z')
+        return SQL_KW_NONE;
+    if (kw_in(reserved_kw, KW_COUNT(reserved_kw), word))
+        return SQL_KW_RESERVED;
+    if (kw_in(typefunc_kw, KW_COUNT(typefunc_kw), word))
+        return SQL_KW_TYPE_FUNC;
     return SQL_KW_NONE;
 }
 

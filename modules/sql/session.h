@@ -46,6 +46,7 @@ struct sql_session {
     sql_engine *eng;
     char user[64];
     char database[64];
+    uint32_t db_oid;                /* the database's oid                */
     bool can_read, can_write, is_admin;
 
     sql_setting settings[SQL_MAX_SETTINGS];

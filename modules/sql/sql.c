@@ -22,6 +22,7 @@
 #include "datacave/sql.h"
 #include "sql/binder.h"
 #include "sql/catalog.h"
+#include "sql/copy.h"
 #include "sql/exec.h"
 #include "sql/funcs.h"
 #include "sql/parser.h"
@@ -851,12 +852,22 @@ static int stmt_ctx_open(sql_session *s, stmt_run *r, const dc_value *params,
     ctx->cancel = &s->cancel;
     ctx->user = s->user;
     ctx->database = s->database;
+    ctx->db_oid = s->db_oid;
     ctx->get_setting = session_get_setting;
+    /* The transaction's own catalog (after DDL) is scoped to the session's
+     * database already; the engine's is seen through a scope. */
     sql_catalog *own = s->txn ? sql_txn_catalog(s->txn) : NULL;
     if (own) {
         ctx->cat = own;
     } else {
-        r->catref = sql_engine_catalog(s->eng);
+        sql_catalog *ec = sql_engine_catalog(s->eng);
+        int rc = sql_catalog_scope(ec, s->db_oid, &r->catref, err);
+        sql_catalog_unref(ec);
+        if (rc) {
+            sql_arena_free(ctx->arena);
+            ctx->arena = NULL;
+            return rc;
+        }
         ctx->cat = r->catref;
     }
     return DC_OK;
@@ -915,6 +926,43 @@ static void stmt_tag(const sql_stmt *st, uint64_t n, char *tag, size_t cap)
     }
 }
 
+/* The first table a FROM list reads, for permission messages. */
+static const char *from_table(const sql_list *from)
+{
+    for (size_t i = 0; i < SQL_LIST_LEN(from); i++) {
+        const sql_from *f = from->items[i];
+        while (f && f->kind == FROM_JOIN)
+            f = f->join.left;
+        if (f && f->kind == FROM_TABLE && f->table)
+            return f->table->parts[f->table->nparts - 1];
+        if (f && f->kind == FROM_SUBQUERY && f->subquery &&
+            f->subquery->op == SELECT_SIMPLE) {
+            const char *t = from_table(f->subquery->from);
+            if (t)
+                return t;
+        }
+    }
+    return NULL;
+}
+
+/* The table a statement is about, or NULL. */
+static const char *stmt_table(const sql_stmt *st)
+{
+    const sql_qname *q = NULL;
+    switch (st->kind) {
+    case STMT_INSERT: q = st->u.insert->table; break;
+    case STMT_UPDATE: q = st->u.update->table; break;
+    case STMT_DELETE: q = st->u.del->table; break;
+    case STMT_COPY: q = st->u.copy->table; break;
+    case STMT_SELECT:
+        return st->u.select->op == SELECT_SIMPLE
+                   ? from_table(st->u.select->from) : NULL;
+    case STMT_EXPLAIN: return stmt_table(st->u.explain->stmt);
+    default: break;
+    }
+    return q ? q->parts[q->nparts - 1] : NULL;
+}
+
 static int check_permission(const sql_session *s, const sql_stmt *st,
                             dc_error *err)
 {
@@ -945,11 +993,18 @@ static int check_permission(const sql_session *s, const sql_stmt *st,
             what = "change the schema";
         break;
     }
-    if (what)
-        return dc_error_set(err, DC_EPERM, "42501",
-                            "permission denied: role \"%s\" may not %s",
-                            s->user, what);
-    return DC_OK;
+    if (!what)
+        return DC_OK;
+    const char *t = stmt_table(st);
+    if (t && strcmp(what, "change the schema") != 0)
+        dc_error_set(err, DC_EPERM, "42501", "permission denied for table %s",
+                     t);
+    else
+        dc_error_set(err, DC_EPERM, "42501",
+                     "permission denied: role \"%s\" may not %s", s->user,
+                     what);
+    dc_error_detail(err, "Role \"%s\" may not %s.", s->user, what);
+    return DC_EPERM;
 }
 
 /* Run a planned statement to the end, sending rows. */
@@ -1079,6 +1134,16 @@ static int run_in_txn(sql_session *s, const sql_stmt *st, const char *src,
     case STMT_EXPLAIN:
         rc = run_explain(&r, st->u.explain, src, sink, err);
         break;
+    case STMT_COPY: {
+        uint64_t n = 0;
+        rc = sql_copy_exec(&r.ctx, st->u.copy, src, sink, &n, err);
+        if (rc == DC_OK) {
+            char tag[32];
+            snprintf(tag, sizeof tag, "COPY %llu", (unsigned long long)n);
+            rc = complete(sink, tag);
+        }
+        break;
+    }
     case STMT_VACUUM: {
         /* Space is reclaimed by compaction; ANALYZE (alone or with
          * VACUUM) counts rows for the planner. */
@@ -1098,7 +1163,8 @@ static int run_in_txn(sql_session *s, const sql_stmt *st, const char *src,
         break;
     }
     case STMT_CREATE_TABLE: case STMT_DROP: case STMT_TRUNCATE:
-    case STMT_ALTER_TABLE: case STMT_CREATE_INDEX: case STMT_CREATE_VIEW: {
+    case STMT_ALTER_TABLE: case STMT_CREATE_INDEX: case STMT_CREATE_VIEW:
+    case STMT_CREATE_DATABASE: {
         char tag[64] = "";
         rc = sql_ddl_exec(&r.ctx, st, src, tag, sizeof tag, notice_fwd,
                           (void *)sink, err);
@@ -1121,6 +1187,108 @@ static bool is_block_end(const sql_stmt *st)
         return false;
     int k = st->u.tx->kind;
     return k == TX_COMMIT || k == TX_ROLLBACK || k == TX_ROLLBACK_TO;
+}
+
+/* ==== databases in use ====================================================== */
+
+/* The use record of database `name` (created when `add`), under db_mu. */
+static sql_db_use *db_use_find(sql_engine *eng, const char *name, bool add)
+{
+    for (size_t i = 0; i < eng->ndb_use; i++)
+        if (strcmp(eng->db_use[i].name, name) == 0)
+            return &eng->db_use[i];
+    if (!add)
+        return NULL;
+    if (eng->ndb_use == eng->capdb_use) {
+        size_t nc = eng->capdb_use ? eng->capdb_use * 2 : 8;
+        sql_db_use *n = realloc(eng->db_use, nc * sizeof *n);
+        if (!n)
+            return NULL;
+        eng->db_use = n;
+        eng->capdb_use = nc;
+    }
+    sql_db_use *u = &eng->db_use[eng->ndb_use++];
+    memset(u, 0, sizeof *u);
+    snprintf(u->name, sizeof u->name, "%s", name);
+    return u;
+}
+
+/* Count a session in database `name`; 3D000 when it does not exist or is
+ * being dropped.  *oid gets its oid. */
+static int db_enter(sql_engine *eng, const char *name, uint32_t *oid,
+                    dc_error *err)
+{
+    int rc = DC_OK;
+    /* Look the database up under db_mu: a DROP DATABASE either is still
+     * marked as running or has published a catalog without it. */
+    pthread_mutex_lock(&eng->db_mu);
+    sql_catalog *c = sql_engine_catalog(eng);
+    const sql_database *db = sql_catalog_database(c, name);
+    uint32_t o = db ? db->oid : 0;
+    sql_catalog_unref(c);
+    sql_db_use *u = o ? db_use_find(eng, name, true) : NULL;
+    if (!o || (u && u->dropping))
+        rc = dc_error_set(err, DC_ENOTFOUND, "3D000",
+                          "database \"%s\" does not exist", name);
+    else if (!u)
+        rc = oom(err);
+    else
+        u->sessions++;
+    pthread_mutex_unlock(&eng->db_mu);
+    if (rc == DC_OK)
+        *oid = o;
+    return rc;
+}
+
+static void db_leave(sql_engine *eng, const char *name)
+{
+    pthread_mutex_lock(&eng->db_mu);
+    sql_db_use *u = db_use_find(eng, name, false);
+    if (u && u->sessions > 0)
+        u->sessions--;
+    pthread_mutex_unlock(&eng->db_mu);
+}
+
+/* DROP DATABASE: refused while sessions use the database; new sessions
+ * are refused while it is being dropped.  Runs as its own transaction. */
+static int run_drop_database(sql_session *s, const sql_stmt *st,
+                             const char *src, const dc_sql_sink *sink,
+                             dc_error *err)
+{
+    const sql_qname *q = st->u.drop->names->items[0];
+    const char *name = q->parts[q->nparts - 1];
+    if (strcmp(name, s->database) == 0)
+        return dc_error_set(err, DC_EBUSY, "55006",
+                            "cannot drop the currently open database");
+    sql_engine *eng = s->eng;
+    int rc = DC_OK;
+    pthread_mutex_lock(&eng->db_mu);
+    sql_db_use *u = db_use_find(eng, name, true);
+    if (!u) {
+        rc = oom(err);
+    } else if (u->sessions > 0 || u->dropping) {
+        int n = u->sessions;
+        rc = dc_error_set(err, DC_EBUSY, "55006",
+                          "database \"%s\" is being accessed by other users",
+                          name);
+        dc_error_detail(err, "There %s %d other session%s using the database.",
+                        n == 1 ? "is" : "are", n, n == 1 ? "" : "s");
+    } else {
+        u->dropping = true;
+    }
+    pthread_mutex_unlock(&eng->db_mu);
+    if (rc)
+        return rc;
+    rc = run_in_txn(s, st, src, sink, err);
+    if (rc)
+        end_txn(s, false, sink, NULL);
+    else
+        rc = end_txn(s, true, sink, err);
+    pthread_mutex_lock(&eng->db_mu);
+    if ((u = db_use_find(eng, name, false)))
+        u->dropping = false;
+    pthread_mutex_unlock(&eng->db_mu);
+    return rc;
 }
 
 /* Run one statement.  `implicit`: part of a multi-statement exec() outside
@@ -1156,6 +1324,19 @@ static int run_stmt(sql_session *s, const sql_stmt *st, const char *src,
     default:
         break;
     }
+    bool drop_db = st->kind == STMT_DROP && st->u.drop->what == OBJ_DATABASE;
+    if (st->kind == STMT_CREATE_DATABASE || drop_db) {
+        if (s->in_block || implicit || s->txn) {
+            rc = dc_error_set(err, DC_EINVAL, "25001",
+                              "%s cannot run inside a transaction block",
+                              drop_db ? "DROP DATABASE" : "CREATE DATABASE");
+            if (s->in_block)
+                s->failed = true;
+            return rc;
+        }
+        if (drop_db)
+            return run_drop_database(s, st, src, sink, err);
+    }
     rc = run_in_txn(s, st, src, sink, err);
     if (s->in_block) {
         if (rc)
@@ -1187,7 +1368,13 @@ static int sql_session_open(void *instance, const dc_sql_session_options *o,
     s->eng = eng;
     snprintf(s->user, sizeof s->user, "%s", o && o->user ? o->user : "datacave");
     snprintf(s->database, sizeof s->database, "%s",
-             o && o->database && o->database[0] ? o->database : "default");
+             o && o->database && o->database[0] ? o->database
+                                                 : SQL_DEFAULT_DB_NAME);
+    int drc = db_enter(eng, s->database, &s->db_oid, err);
+    if (drc) {
+        free(s);
+        return drc;
+    }
     s->can_read = o ? o->can_read : true;
     s->can_write = o ? o->can_write : true;
     s->is_admin = o ? o->is_admin : true;
@@ -1214,6 +1401,7 @@ static void sql_session_close(dc_sql_session *ds)
     if (!s)
         return;
     end_txn(s, false, NULL, NULL);
+    db_leave(s->eng, s->database);
     free(s->sps);
     free(s->undo);
     free(s);
@@ -1232,11 +1420,19 @@ static int sql_exec(dc_sql_session *ds, const char *sql, size_t len,
             s->failed = true;
         return rc;
     }
+    /* The layers below may treat the statement text as a C string (view
+     * definitions are cut out of it): give them a NUL-terminated copy,
+     * since a client's text comes with a length only. */
+    const char *src = sql_arena_strndup(arena, sql, len);
+    if (!src) {
+        sql_arena_free(arena);
+        return oom(err);
+    }
     size_t n = SQL_LIST_LEN(stmts);
     bool implicit = !s->in_block && n > 1;
     for (size_t i = 0; i < n && rc == DC_OK; i++) {
         const sql_stmt *st = stmts->items[i];
-        rc = run_stmt(s, st, sql, implicit && !s->in_block, sink, err);
+        rc = run_stmt(s, st, src, implicit && !s->in_block, sink, err);
     }
     /* An implicit group that is still open commits (or was rolled back by
      * the failing statement). */
@@ -1491,9 +1687,15 @@ static int sql_portal_fetch(dc_sql_portal *p, uint64_t max_rows,
     int rc;
     if (!st)
         return DC_OK; /* empty query: the caller answers EmptyQueryResponse */
-    if (p->finished)
-        return dc_error_set(err, DC_EINVAL, "55000",
-                            "portal has already run to completion");
+    if (p->finished) {
+        /* As PostgreSQL: running a finished portal again returns no rows
+         * and the tag with a count of 0. */
+        if (!plannable(st))
+            return DC_OK;
+        char tag0[64];
+        stmt_tag(st, 0, tag0, sizeof tag0);
+        return complete(sink, tag0);
+    }
     if (!p->started) {
         atomic_store(&s->cancel, 0);
         p->started = true;
@@ -1560,7 +1762,8 @@ static int sql_portal_fetch(dc_sql_portal *p, uint64_t max_rows,
         portal_finish(p, false, sink, NULL);
         return rc;
     }
-    uint64_t n = st->kind == STMT_SELECT ? p->nrows : sql_exec_processed(p->cur);
+    /* The tag counts the rows of this fetch, as PostgreSQL's does. */
+    uint64_t n = st->kind == STMT_SELECT ? sent : sql_exec_processed(p->cur);
     char tag[64];
     stmt_tag(st, n, tag, sizeof tag);
     if ((rc = portal_finish(p, true, sink, err)))
@@ -1666,7 +1869,66 @@ static const dc_config_key sql_options[] = {
      "default lock_timeout of sessions in milliseconds; 0 waits for ever", 0},
     {"temp_dir", DC_CFG_STRING, "\"\"",
      "directory for sort spill files; empty: $TMPDIR or /tmp", 0},
+    {"databases", DC_CFG_STRING, "\"\"",
+     "databases to create at start when missing (comma-separated names; "
+     "\"default\" always exists)", 0},
 };
+
+/* Create database `name` (at start, before any session) unless it exists. */
+static int ensure_database(sql_engine *eng, const char *name, dc_error *err)
+{
+    sql_catalog *cur = sql_engine_catalog(eng);
+    bool have = sql_catalog_database(cur, name) != NULL;
+    sql_catalog *copy = NULL;
+    int rc = have ? DC_OK : sql_catalog_clone(cur, &copy, err);
+    sql_catalog_unref(cur);
+    if (have || rc)
+        return rc;
+    sql_txn *txn = NULL;
+    if ((rc = sql_txn_begin(eng, SQL_ISO_READ_COMMITTED, false, 0, NULL, &txn,
+                            err))) {
+        sql_catalog_unref(copy);
+        return rc;
+    }
+    sql_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.eng = eng;
+    ctx.txn = txn;
+    uint32_t oid = 0;
+    if ((rc = sql_catalog_new_oid(&ctx, &oid, err)) ||
+        (rc = sql_catalog_add_database(copy, txn, name, oid, err))) {
+        sql_catalog_unref(copy);
+        sql_txn_abort(txn);
+        return rc;
+    }
+    sql_txn_set_catalog(txn, copy);
+    return sql_txn_commit(txn, err);
+}
+
+/* The `databases` option: every name in the list exists afterwards. */
+static int ensure_databases(sql_engine *eng, const char *list, dc_error *err)
+{
+    const char *p = list ? list : "";
+    while (*p) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        size_t n = strcspn(p, ", ");
+        if (n == 0)
+            break;
+        char name[64];
+        if (n >= sizeof name)
+            return dc_error_set(err, DC_EINVAL, DC_SQLSTATE_CONFIG,
+                                "database name too long in [module.sql] "
+                                "databases: %.*s", (int)n, p);
+        memcpy(name, p, n);
+        name[n] = '\0';
+        int rc = ensure_database(eng, name, err);
+        if (rc)
+            return rc;
+        p += n;
+    }
+    return DC_OK;
+}
 
 static int sql_init(dc_host *host, const dc_host_api *api, void **instance,
                     dc_error *err)
@@ -1705,18 +1967,26 @@ static int sql_init(dc_host *host, const dc_host_api *api, void **instance,
         td = getenv("TMPDIR");
     snprintf(eng->tmp_dir, sizeof eng->tmp_dir, "%s", td && td[0] ? td : "/tmp");
     pthread_mutex_init(&eng->cat_mu, NULL);
+    pthread_mutex_init(&eng->db_mu, NULL);
     atomic_init(&eng->next_oid, SQL_FIRST_USER_OID);
     if ((rc = sql_lockmgr_new(&eng->locks, err)))
         goto fail;
     if ((rc = sql_catalog_load(eng, &eng->catalog, err)))
         goto fail;
+    const char *dbs = "";
+    api->config_string(host, ".databases", &dbs);
+    if ((rc = ensure_databases(eng, dbs, err)))
+        goto fail;
     *instance = eng;
     return DC_OK;
 fail:
+    if (eng->catalog)
+        sql_catalog_unref(eng->catalog);
     if (eng->locks)
         sql_lockmgr_free(eng->locks);
     eng->sv->close(eng->store);
     pthread_mutex_destroy(&eng->cat_mu);
+    pthread_mutex_destroy(&eng->db_mu);
     free(eng);
     return rc;
 }
@@ -1731,6 +2001,8 @@ static void sql_shutdown(void *instance)
     eng->sv->close(eng->store);
     sql_lockmgr_free(eng->locks);
     pthread_mutex_destroy(&eng->cat_mu);
+    pthread_mutex_destroy(&eng->db_mu);
+    free(eng->db_use);
     free(eng);
 }
 

@@ -21,13 +21,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "sql/binder.h"
 #include "sql/catalog.h"
+#include "sql/parser.h"
 
 #define NSP_CATALOG 11u
 #define NSP_PUBLIC  2200u
 #define NSP_INFO    13000u
 #define ROLE_OID    10u
+#define ROLE_DATABASE_OWNER 6171u /* pg_database_owner */
 #define DB_OID      16384u
 #define AM_HEAP     2u
 #define AM_BTREE    403u
@@ -154,6 +158,14 @@ static uint32_t check_oid(const sql_table *t, int i)
 {
     return 0x80000000u | ((t->oid - SQL_FIRST_USER_OID) & 0x1FFFFFu) << 8 |
            (uint32_t)(i & 0xFF);
+}
+
+/* A DEFAULT that is just NULL: PostgreSQL stores no pg_attrdef row for
+ * it (and atthasdef stays false). */
+static bool default_is_null(const char *text)
+{
+    return text && (!strcasecmp(text, "NULL") ||
+                    !strncasecmp(text, "NULL::", 6));
 }
 
 static uint32_t attrdef_oid(const sql_table *t, int attnum)
@@ -346,6 +358,20 @@ char *sql_vcat_indexdef(const sql_catalog *c, uint32_t oid)
     const sql_table *t = NULL;
     const sql_index *ix = find_index(c, oid, &t);
     return ix ? index_def(t, ix) : NULL;
+}
+
+const sql_check *sql_vcat_check(const sql_catalog *c, uint32_t oid,
+                                const sql_table **owner)
+{
+    if ((oid & 0xE0000000u) != 0x80000000u)
+        return NULL;
+    uint32_t toid = ((oid & 0x1FFFFFFFu) >> 8) + SQL_FIRST_USER_OID;
+    const sql_table *t = sql_catalog_table_by_oid(c, toid);
+    int i = (int)(oid & 0xFF);
+    if (!t || i >= t->nchecks)
+        return NULL;
+    *owner = t;
+    return &t->checks[i];
 }
 
 char *sql_vcat_constraintdef(const sql_catalog *c, uint32_t oid)
@@ -544,6 +570,17 @@ REL(pg_policy, PG_POLICY)
     X("stxkeys", TEXT) X("stxkind", TEXT) X("stxexprs", TEXT)
 REL(pg_statistic_ext, PG_STATISTIC_EXT)
 
+#define PG_REWRITE(X)                                                        \
+    X("oid", OID) X("rulename", NAME) X("ev_class", OID) X("ev_type", TEXT)  \
+    X("ev_enabled", TEXT) X("is_instead", BOOL) X("ev_qual", TEXT)           \
+    X("ev_action", TEXT)
+REL(pg_rewrite, PG_REWRITE)
+
+#define PG_AUTH_MEMBERS(X)                                                   \
+    X("oid", OID) X("roleid", OID) X("member", OID) X("grantor", OID)        \
+    X("admin_option", BOOL)
+REL(pg_auth_members, PG_AUTH_MEMBERS)
+
 #define PG_PUBLICATION(X)                                                    \
     X("oid", OID) X("pubname", NAME) X("pubowner", OID)                      \
     X("puballtables", BOOL) X("pubinsert", BOOL) X("pubupdate", BOOL)        \
@@ -668,8 +705,13 @@ static int rows_pg_namespace(sql_ctx *ctx, const sql_vrel *rel,
     for (size_t i = 0; i < 3; i++) {
         rb_oid(r, ns[i].oid);
         rb_name(r, ns[i].name);
-        rb_oid(r, ROLE_OID);
-        rb_null(r, DC_TYPE_TEXT);
+        /* public belongs to pg_database_owner, as in PostgreSQL 15 */
+        rb_oid(r, ns[i].oid == NSP_PUBLIC ? ROLE_DATABASE_OWNER : ROLE_OID);
+        if (ns[i].oid == NSP_PUBLIC)
+            rb_text(r, "{pg_database_owner=UC/pg_database_owner,"
+                       "=U/pg_database_owner}");
+        else
+            rb_null(r, DC_TYPE_TEXT);
         EMIT();
     }
     ROWS_END
@@ -712,7 +754,7 @@ static void class_row(rowb *r, uint32_t oid, const char *name, uint32_t nsp,
     rb_text(r, k);
     rb_i2(r, natts);
     rb_i2(r, nchecks);
-    rb_bool(r, false); /* relhasrules */
+    rb_bool(r, kind == 'v'); /* relhasrules: a view's _RETURN rule */
     rb_bool(r, false); /* relhastriggers */
     rb_bool(r, false); /* relhassubclass */
     rb_bool(r, false); /* relrowsecurity */
@@ -800,6 +842,31 @@ static void attr_row(rowb *r, uint32_t relid, const char *name, uint32_t type,
     rb_null(r, DC_TYPE_TEXT);
 }
 
+/* The typmods of a view's columns (varchar(40) ...) into mods[0..ncols):
+ * the catalog keeps only the types, so the view's query is planned again
+ * to learn them; -1 where that fails. */
+static void view_typmods(sql_ctx *ctx, const sql_view *v, int32_t *mods)
+{
+    for (int k = 0; k < v->ncols; k++)
+        mods[k] = -1;
+    sql_arena *a = NULL;
+    sql_list *stmts = NULL;
+    dc_error e;
+    memset(&e, 0, sizeof e);
+    e.size = sizeof e;
+    if (sql_parse(v->query, strlen(v->query), &a, &stmts, &e) != DC_OK)
+        return;
+    sql_plan *p = NULL;
+    if (stmts && stmts->len == 1 &&
+        sql_plan_stmt(ctx, a, stmts->items[0], v->query, NULL, &p, &e) ==
+            DC_OK &&
+        p && p->ncols == v->ncols)
+        for (int k = 0; k < v->ncols; k++)
+            if (p->types[k] == v->coltypes[k])
+                mods[k] = p->typmods[k];
+    sql_arena_free(a);
+}
+
 static int rows_pg_attribute(sql_ctx *ctx, const sql_vrel *rel,
                              sql_vrow_fn emit, void *ud, dc_error *err)
 {
@@ -820,7 +887,9 @@ static int rows_pg_attribute(sql_ctx *ctx, const sql_vrel *rel,
         for (int k = 0; k < t->natts; k++) {
             const sql_column *col = &t->cols[k];
             attr_row(r, t->oid, col->name, col->type, col->attnum, col->typmod,
-                     col->not_null, col->default_expr != NULL,
+                     col->not_null,
+                     col->default_expr != NULL &&
+                         !default_is_null(col->default_expr),
                      !col->missing.is_null, col->dropped);
             EMIT();
         }
@@ -836,11 +905,21 @@ static int rows_pg_attribute(sql_ctx *ctx, const sql_vrel *rel,
     }
     for (size_t i = 0; i < sql_catalog_nviews(c); i++) {
         const sql_view *v = sql_catalog_view_at(c, i);
-        for (int k = 0; k < v->ncols; k++) {
-            attr_row(r, v->oid, v->colnames[k], v->coltypes[k], k + 1, -1,
-                     false, false, false, false);
-            EMIT();
+        int32_t *mods = malloc(sizeof(int32_t) * (size_t)(v->ncols + 1));
+        if (!mods) {
+            rc = dc_error_set(err, DC_ENOMEM, "53200", "out of memory");
+            goto done;
         }
+        view_typmods(ctx, v, mods);
+        for (int k = 0; k < v->ncols; k++) {
+            attr_row(r, v->oid, v->colnames[k], v->coltypes[k], k + 1,
+                     mods[k], false, false, false, false);
+            if ((rc = rb_emit(r, rel, emit, ud, err)) != DC_OK)
+                break;
+        }
+        free(mods);
+        if (rc != DC_OK)
+            goto done;
     }
     ROWS_END
 }
@@ -1087,7 +1166,8 @@ static int rows_pg_attrdef(sql_ctx *ctx, const sql_vrel *rel, sql_vrow_fn emit,
         const sql_table *t = sql_catalog_table_at(c, i);
         for (int k = 0; k < t->natts; k++) {
             const sql_column *col = &t->cols[k];
-            if (col->dropped || !col->default_expr)
+            if (col->dropped || !col->default_expr ||
+                default_is_null(col->default_expr))
                 continue;
             rb_oid(r, attrdef_oid(t, col->attnum));
             rb_oid(r, t->oid);
@@ -1103,23 +1183,29 @@ static int rows_pg_database(sql_ctx *ctx, const sql_vrel *rel, sql_vrow_fn emit,
                             void *ud, dc_error *err)
 {
     ROWS_BEGIN
-    rb_oid(r, DB_OID);
-    rb_name(r, cur_db(ctx));
-    rb_oid(r, ROLE_OID);
-    rb_i4(r, 6); /* UTF8 */
-    rb_text(r, "c");
-    rb_bool(r, false);
-    rb_bool(r, true);
-    rb_i4(r, -1);
-    rb_val(r, sql_value_int(DC_TYPE_INT8, 0));
-    rb_val(r, sql_value_int(DC_TYPE_INT8, 1));
-    rb_oid(r, 1663);
-    rb_text(r, "C");
-    rb_text(r, "C");
-    rb_null(r, DC_TYPE_TEXT);
-    rb_null(r, DC_TYPE_TEXT);
-    rb_null(r, DC_TYPE_TEXT);
-    EMIT();
+    /* Every database of the store; a catalog without any (a bare test
+     * catalog) shows the session's one. */
+    size_t ndb = sql_catalog_ndatabases(ctx->cat);
+    for (size_t i = 0; i < (ndb ? ndb : 1); i++) {
+        const sql_database *db = sql_catalog_database_at(ctx->cat, i);
+        rb_oid(r, db ? db->oid : DB_OID);
+        rb_name(r, db ? db->name : cur_db(ctx));
+        rb_oid(r, ROLE_OID);
+        rb_i4(r, 6); /* UTF8 */
+        rb_text(r, "c");
+        rb_bool(r, false);
+        rb_bool(r, true);
+        rb_i4(r, -1);
+        rb_val(r, sql_value_int(DC_TYPE_INT8, 0));
+        rb_val(r, sql_value_int(DC_TYPE_INT8, 1));
+        rb_oid(r, 1663);
+        rb_text(r, "C");
+        rb_text(r, "C");
+        rb_null(r, DC_TYPE_TEXT);
+        rb_null(r, DC_TYPE_TEXT);
+        rb_null(r, DC_TYPE_TEXT);
+        EMIT();
+    }
     ROWS_END
 }
 
@@ -1621,6 +1707,8 @@ static const sql_vrel VRELS[] = {
     VREL("pg_catalog", "pg_trigger", 2620, pg_trigger, no_rows),
     VREL("pg_catalog", "pg_policy", 3256, pg_policy, no_rows),
     VREL("pg_catalog", "pg_statistic_ext", 3381, pg_statistic_ext, no_rows),
+    VREL("pg_catalog", "pg_auth_members", 1261, pg_auth_members, no_rows),
+    VREL("pg_catalog", "pg_rewrite", 2618, pg_rewrite, no_rows),
     VREL("pg_catalog", "pg_publication", 6104, pg_publication, no_rows),
     VREL("pg_catalog", "pg_publication_namespace", 6237, pg_publication_namespace, no_rows),
     VREL("pg_catalog", "pg_publication_rel", 6106, pg_publication_rel, no_rows),

@@ -7,7 +7,9 @@
  * pg_settings, pg_tables, pg_views, pg_indexes, pg_description, pg_am,
  * pg_proc (empty), pg_inherits (empty), pg_tablespace, pg_collation
  * (empty), pg_extension (empty), pg_trigger (empty), pg_policy (empty),
- * pg_statistic_ext (empty), pg_publication, pg_publication_namespace,
+ * pg_statistic_ext (empty), pg_auth_members (empty), pg_rewrite (empty),
+ * pg_publication,
+ * pg_publication_namespace,
  * pg_publication_rel, pg_partitioned_table (all empty); information_schema
  * tables, columns, schemata, table_constraints, key_column_usage, views.
  * Column names and types follow PostgreSQL 15 for the columns the psql
@@ -16,6 +18,7 @@
 #ifndef SQL_VCATALOG_H
 #define SQL_VCATALOG_H
 
+#include "sql/catalog.h"
 #include "sql/engine.h"
 
 typedef struct sql_vrel sql_vrel;
@@ -44,6 +47,10 @@ const sql_vrel *sql_vrel_lookup(const char *schema, const char *name);
  * of memory). */
 char *sql_vcat_constraintdef(const sql_catalog *c, uint32_t oid);
 char *sql_vcat_indexdef(const sql_catalog *c, uint32_t oid);
+/* The CHECK constraint whose pg_constraint oid is `oid` and its table, or
+ * NULL when `oid` is no CHECK constraint. */
+const sql_check *sql_vcat_check(const sql_catalog *c, uint32_t oid,
+                                const sql_table **owner);
 /* The query text of view `oid` (pg_get_viewdef), malloc'd, or NULL. */
 char *sql_vcat_viewdef(const sql_catalog *c, uint32_t oid);
 

@@ -1,0 +1,2 @@
+-- output column names PostgreSQL gives casts, CASE (psql's reloftype) and subscripts
+select exists(select 1)::int, (select 1 as q)::text, case when true then 1 end::text, case when true then 'a' else relname end, true::int, current_date::text, array[1]::text, (array[1,2])[1]::text, coalesce(1,2)::text, 'pg_class'::regclass::text, case when c.reloftype = 0 then '' else c.reloftype::pg_catalog.regtype::pg_catalog.text end from pg_class c where false;

@@ -1,0 +1,486 @@
+/*
+ * test_sqlvt2.c - COPY and databases in the sql module, through its vtable
+ * (datacave/sql.h) loaded with the host's loader over each storage engine
+ * (memory and lsm); the harness is sqlvt_harness.h.
+ *
+ * COPY data flows through a sink with copy callbacks: input is handed out
+ * in pieces of a chosen size (1 byte splits every line and escape), output
+ * pieces are checked to hold whole lines.  Expected texts and errors were
+ * checked against PostgreSQL 15.
+ */
+#include "sqlvt_harness.h"
+
+/* ==== a sink that speaks COPY ============================================== */
+
+typedef struct copy_io {
+    result r;               /* first: the harness callbacks take it     */
+    const char *in;         /* COPY FROM data                           */
+    size_t inlen, pos, piece;
+    int fail_after;         /* >= 0: copy_read fails after that many    */
+    int nreads;
+    char out[1 << 20];      /* COPY TO data                             */
+    size_t outlen;
+    int nwrites;
+    bool partial_line;      /* a written piece did not end with '\n'    */
+    size_t max_piece;
+    int dir, fmt;
+    uint32_t ncols;
+} copy_io;
+
+static int c_begin(void *ud, int direction, int format, uint32_t ncols)
+{
+    copy_io *io = ud;
+    io->dir = direction;
+    io->fmt = format;
+    io->ncols = ncols;
+    return 0;
+}
+
+static int c_read(void *ud, const uint8_t **data, size_t *len)
+{
+    copy_io *io = ud;
+    if (io->fail_after >= 0 && io->nreads >= io->fail_after)
+        return DC_EIO;
+    io->nreads++;
+    if (io->pos >= io->inlen)
+        return DC_ENOTFOUND;
+    size_t n = io->inlen - io->pos;
+    if (io->piece && n > io->piece)
+        n = io->piece;
+    *data = (const uint8_t *)io->in + io->pos;
+    *len = n;
+    io->pos += n;
+    return 0;
+}
+
+static int c_write(void *ud, const uint8_t *data, size_t len)
+{
+    copy_io *io = ud;
+    io->nwrites++;
+    if (len > io->max_piece)
+        io->max_piece = len;
+    if (len == 0 || data[len - 1] != '\n')
+        io->partial_line = true;
+    if (io->outlen + len < sizeof io->out) {
+        memcpy(io->out + io->outlen, data, len);
+        io->outlen += len;
+        io->out[io->outlen] = '\0';
+    }
+    return 0;
+}
+
+static copy_io IO;
+
+/* Run sql with `in` as COPY input cut in pieces of `piece` bytes (0: one
+ * piece).  Returns the status; IO holds the outcome. */
+static int run_copy(dc_sql_session *s, const char *sql, const char *in,
+                    size_t piece, dc_error *err)
+{
+    memset(&IO, 0, sizeof IO);
+    IO.in = in ? in : "";
+    IO.inlen = strlen(IO.in);
+    IO.piece = piece;
+    IO.fail_after = -1;
+    dc_sql_sink sink = {.size = sizeof sink, .ud = &IO,
+                        .describe = r_describe, .row = r_row,
+                        .complete = r_complete, .notice = r_notice,
+                        .copy_begin = c_begin, .copy_read = c_read,
+                        .copy_write = c_write};
+    dc_error_init(err);
+    return E.vt->exec(s, sql, strlen(sql), &sink, err);
+}
+
+/* COPY that must succeed; returns its tag. */
+static const char *copy_ok(dc_sql_session *s, const char *sql, const char *in,
+                           size_t piece)
+{
+    dc_error err;
+    if (run_copy(s, sql, in, piece, &err) != 0)
+        fail_msg("%s\n  failed: %s %s (%s)", sql, err.sqlstate, err.message,
+                 err.detail);
+    return IO.r.tag;
+}
+
+/* COPY that must fail with `state`; returns the error for more checks. */
+static dc_error copy_err(dc_sql_session *s, const char *sql, const char *in,
+                         size_t piece, const char *state)
+{
+    dc_error err;
+    if (run_copy(s, sql, in, piece, &err) == 0)
+        fail_msg("%s\n  succeeded, expected %s", sql, state);
+    if (strcmp(err.sqlstate, state) != 0)
+        fail_msg("%s\n  failed with %s (%s), expected %s", sql, err.sqlstate,
+                 err.message, state);
+    return err;
+}
+
+static dc_sql_session *open_db(const char *db, dc_error *err)
+{
+    dc_sql_session_options o = {.size = sizeof o, .user = "tester",
+                                .database = db, .can_read = true,
+                                .can_write = true, .is_admin = true};
+    dc_sql_session *s = NULL;
+    dc_error_init(err);
+    if (E.vt->session_open(E.inst, &o, &s, err) != 0)
+        return NULL;
+    return s;
+}
+
+/* ==== COPY text ============================================================ */
+
+static const char TEXT_IN[] =
+    "1\tplain\t2.5\t1\n"
+    "2\t\\N\t\\N\t2\n"
+    "3\ttab\\there\\nnew\\\\back\t0\t3\n"
+    "4\t\\x41\\102\\.\\z\t1\t4\r\n"
+    "5\t\t7\t5"; /* no line end at the very end */
+
+static void test_copy_text(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE t (a int PRIMARY KEY, b text, c numeric, "
+         "d int CHECK (d > 0))");
+    /* Pieces of one byte split every escape and line end. */
+    assert_string_equal(copy_ok(s, "COPY t FROM STDIN", TEXT_IN, 1), "COPY 5");
+    assert_int_equal(IO.dir, DC_COPY_IN);
+    assert_int_equal(IO.fmt, 0);
+    assert_int_equal(IO.ncols, 4);
+    Q(s, "SELECT a, b IS NULL, c, length(b) FROM t ORDER BY a",
+      "1|f|2.5|5\n2|t|NULL|NULL\n3|f|0|17\n4|f|1|4\n5|f|7|0\n");
+    Q(s, "SELECT b FROM t WHERE a = 4", "AB.z\n");
+    Q(s, "SELECT b = E'tab\\there\\nnew\\\\back' FROM t WHERE a = 3", "t\n");
+    /* Out: escapes and NULLs as they came in; whole lines. */
+    assert_string_equal(copy_ok(s, "COPY t TO STDOUT", NULL, 0), "COPY 5");
+    assert_int_equal(IO.dir, DC_COPY_OUT);
+    assert_string_equal(IO.out,
+                        "1\tplain\t2.5\t1\n"
+                        "2\t\\N\t\\N\t2\n"
+                        "3\ttab\\there\\nnew\\\\back\t0\t3\n"
+                        "4\tAB.z\t1\t4\n"
+                        "5\t\t7\t5\n");
+    assert_false(IO.partial_line);
+    /* Round trip through another table, with the old end marker. */
+    static char back[sizeof IO.out + 64];
+    snprintf(back, sizeof back, "%s\\.\nignored after the end marker\n",
+             IO.out);
+    q(s, "CREATE TABLE t2 (a int PRIMARY KEY, b text, c numeric, d int)");
+    assert_string_equal(copy_ok(s, "COPY t2 FROM STDIN", back, 3), "COPY 5");
+    Q(s, "SELECT count(*) FROM t JOIN t2 USING (a) WHERE "
+         "t.b IS NOT DISTINCT FROM t2.b AND t.c IS NOT DISTINCT FROM t2.c",
+      "5\n");
+    /* Column lists: the others get their DEFAULT (or NULL). */
+    q(s, "CREATE TABLE d (id int, v text DEFAULT 'dflt', n int DEFAULT 40 + 2)");
+    assert_string_equal(copy_ok(s, "COPY d (id) FROM STDIN", "1\n2\n", 0),
+                        "COPY 2");
+    assert_string_equal(copy_ok(s, "COPY d (n, id) FROM STDIN", "7\t3\n", 0),
+                        "COPY 1");
+    Q(s, "SELECT id, v, n FROM d ORDER BY id",
+      "1|dflt|42\n2|dflt|42\n3|dflt|7\n");
+    copy_ok(s, "COPY d (n, id) TO STDOUT", NULL, 0);
+    assert_string_equal(IO.out, "42\t1\n42\t2\n7\t3\n");
+    /* DELIMITER and NULL options, old and new spelling. */
+    copy_ok(s, "COPY d TO STDOUT WITH DELIMITER '|' NULL 'nil'", NULL, 0);
+    assert_string_equal(IO.out, "1|dflt|42\n2|dflt|42\n3|dflt|7\n");
+    assert_string_equal(copy_ok(s, "COPY d FROM STDIN (DELIMITER ',', "
+                                   "NULL 'nil', FREEZE true)",
+                                "9,nil,nil\n", 0),
+                        "COPY 1");
+    Q(s, "SELECT v IS NULL, n IS NULL FROM d WHERE id = 9", "t|t\n");
+    E.vt->session_close(s);
+}
+
+/* ==== COPY CSV ============================================================= */
+
+static void test_copy_csv(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE c (a int PRIMARY KEY, b text, c text)");
+    static const char in[] =
+        "a,b,c\n"                         /* header, skipped        */
+        "1,\"x,y\",plain\n"
+        "2,,\"\"\n"                       /* NULL, empty string     */
+        "3,\"two\nlines\",\"say \"\"hi\"\"\"\n"
+        "4,\\N,last";
+    assert_string_equal(copy_ok(s, "COPY c FROM STDIN WITH (FORMAT csv, "
+                                   "HEADER true)", in, 1),
+                        "COPY 4");
+    assert_int_equal(IO.fmt, 1);
+    Q(s, "SELECT a, b IS NULL, c IS NULL, length(c) FROM c ORDER BY a",
+      "1|f|f|5\n2|t|f|0\n3|f|f|8\n4|f|f|4\n");
+    Q(s, "SELECT b FROM c WHERE a = 3", "two\nlines\n");
+    Q(s, "SELECT c FROM c WHERE a = 3", "say \"hi\"\n");
+    Q(s, "SELECT b FROM c WHERE a = 4", "\\N\n");
+    copy_ok(s, "COPY c TO STDOUT WITH (FORMAT csv, HEADER)", NULL, 0);
+    assert_string_equal(IO.out,
+                        "a,b,c\n"
+                        "1,\"x,y\",plain\n"
+                        "2,,\"\"\n"
+                        "3,\"two\nlines\",\"say \"\"hi\"\"\"\n"
+                        "4,\\N,last\n");
+    /* Old syntax, other delimiter and quote, FORCE_NOT_NULL, FORCE_QUOTE. */
+    q(s, "CREATE TABLE c2 (a int, b text)");
+    assert_string_equal(copy_ok(s, "COPY c2 FROM STDIN CSV DELIMITER ';' "
+                                   "QUOTE '''' FORCE NOT NULL b",
+                                "1;'a;b'\n2;\n", 2),
+                        "COPY 2");
+    Q(s, "SELECT a, b IS NULL, b FROM c2 ORDER BY a", "1|f|a;b\n2|f|\n");
+    copy_ok(s, "COPY c2 TO STDOUT (FORMAT csv, FORCE_QUOTE (b))", NULL, 0);
+    assert_string_equal(IO.out, "1,\"a;b\"\n2,\"\"\n");
+    /* CSV ESCAPE differing from QUOTE. */
+    assert_string_equal(copy_ok(s, "COPY c2 FROM STDIN (FORMAT csv, "
+                                   "ESCAPE '\\')", "3,\"q\\\"x\"\n", 0),
+                        "COPY 1");
+    Q(s, "SELECT b FROM c2 WHERE a = 3", "q\"x\n");
+    E.vt->session_close(s);
+}
+
+/* ==== COPY errors ========================================================== */
+
+static void test_copy_errors(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE t (a int PRIMARY KEY, b int NOT NULL CHECK (b < 100))");
+    q(s, "INSERT INTO t VALUES (100, 1)");
+    /* A bad value on line 3: its place in the detail, nothing copied. */
+    dc_error e = copy_err(s, "COPY t FROM STDIN", "1\t1\n2\t2\nx\t3\n", 1,
+                          "22P02");
+    assert_string_equal(e.message,
+                        "invalid input syntax for type integer: \"x\"");
+    assert_string_equal(e.context, "COPY t, line 3, column a: \"x\"");
+    Q(s, "SELECT count(*) FROM t", "1\n");
+    e = copy_err(s, "COPY t FROM STDIN", "1\t1\n2\n", 0, "22P04");
+    assert_string_equal(e.message, "missing data for column \"b\"");
+    assert_string_equal(e.context, "COPY t, line 2: \"2\"");
+    e = copy_err(s, "COPY t FROM STDIN", "1\t1\t1\n", 0, "22P04");
+    assert_string_equal(e.message, "extra data after last expected column");
+    e = copy_err(s, "COPY t FROM STDIN (FORMAT csv)", "1,\"open\n", 0, "22P04");
+    assert_string_equal(e.message, "unterminated CSV quoted field");
+    copy_err(s, "COPY t FROM STDIN", "1\t\\N\n", 0, "23502");
+    copy_err(s, "COPY t FROM STDIN", "1\t1\n100\t2\n", 0, "23505");
+    e = copy_err(s, "COPY t FROM STDIN", "1\t1\n2\t200\n", 0, "23514");
+    Q(s, "SELECT count(*) FROM t", "1\n");
+    /* The client fails the COPY: 57014, nothing copied. */
+    memset(&IO, 0, sizeof IO);
+    {
+        dc_error err;
+        IO.in = "5\t5\n6\t6\n";
+        IO.inlen = strlen(IO.in);
+        IO.piece = 4;
+        IO.fail_after = 1;
+        dc_sql_sink sink = {.size = sizeof sink, .ud = &IO, .row = r_row,
+                            .complete = r_complete, .copy_begin = c_begin,
+                            .copy_read = c_read, .copy_write = c_write};
+        dc_error_init(&err);
+        const char *sql = "COPY t FROM STDIN";
+        assert_int_not_equal(E.vt->exec(s, sql, strlen(sql), &sink, &err), 0);
+        assert_string_equal(err.sqlstate, "57014");
+        assert_non_null(strstr(err.message, "COPY from stdin failed"));
+    }
+    Q(s, "SELECT count(*) FROM t", "1\n");
+    /* In a block the failed COPY fails the block; ROLLBACK undoes it all. */
+    q(s, "BEGIN");
+    q(s, "INSERT INTO t VALUES (7, 7)");
+    copy_err(s, "COPY t FROM STDIN", "8\t8\nbad\t9\n", 0, "22P02");
+    assert_int_equal(E.vt->txn_status(s), 'E');
+    q(s, "ROLLBACK");
+    Q(s, "SELECT count(*) FROM t", "1\n");
+    /* Names, options, files. */
+    copy_err(s, "COPY nope FROM STDIN", "", 0, "42P01");
+    copy_err(s, "COPY t (zz) FROM STDIN", "", 0, "42703");
+    copy_err(s, "COPY t (a, a) FROM STDIN", "", 0, "42701");
+    copy_err(s, "COPY t FROM '/etc/passwd'", "", 0, "42501");
+    copy_err(s, "COPY t TO '/tmp/x'", "", 0, "42501");
+    copy_err(s, "COPY t FROM STDIN (FORMAT binary)", "", 0, "0A000");
+    copy_err(s, "COPY t FROM STDIN (QUOTE '\"')", "", 0, "0A000");
+    copy_err(s, "COPY t FROM STDIN (BOGUS 1)", "", 0, "42601");
+    copy_err(s, "COPY t TO STDOUT (DELIMITER 'ab')", "", 0, "0A000");
+    q(s, "CREATE VIEW v AS SELECT a FROM t");
+    copy_err(s, "COPY v FROM STDIN", "", 0, "42809");
+    /* Errors leave the session usable. */
+    assert_int_equal(E.vt->txn_status(s), 'I');
+    Q(s, "SELECT a, b FROM t", "100|1\n");
+    /* A role that may only read: COPY TO, not COPY FROM nor a writing
+     * query. */
+    dc_sql_session_options ro = {.size = sizeof ro, .user = "reader",
+                                 .database = "default", .can_read = true};
+    dc_sql_session *r = NULL;
+    dc_error oerr;
+    dc_error_init(&oerr);
+    assert_int_equal(E.vt->session_open(E.inst, &ro, &r, &oerr), 0);
+    assert_string_equal(copy_ok(r, "COPY t TO STDOUT", NULL, 0), "COPY 1");
+    copy_err(r, "COPY t FROM STDIN", "1\t1\n", 0, "42501");
+    copy_err(r, "COPY (INSERT INTO t VALUES (1, 1) RETURNING a) TO STDOUT",
+             NULL, 0, "42501");
+    E.vt->session_close(r);
+    Q(s, "SELECT count(*) FROM t", "1\n");
+    E.vt->session_close(s);
+}
+
+/* ==== COPY (query) TO, and many rows ======================================= */
+
+static void test_copy_query_and_volume(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE big (id int PRIMARY KEY, filler char(20), n bigint)");
+    /* 20000 rows in pieces of 1000 bytes (lines cross pieces). */
+    size_t cap = 20000 * 48 + 1, len = 0;
+    char *in = malloc(cap);
+    assert_non_null(in);
+    for (int i = 1; i <= 20000; i++)
+        len += (size_t)snprintf(in + len, cap - len, "%d\tf%d\t%d\n", i, i % 7,
+                                i * 3);
+    assert_string_equal(copy_ok(s, "COPY big FROM STDIN", in, 1000),
+                        "COPY 20000");
+    free(in);
+    Q(s, "SELECT count(*), sum(n), max(filler) FROM big",
+      "20000|600030000|f6                  \n");
+    /* Out: more than 64 KiB goes in several whole-line pieces. */
+    assert_string_equal(copy_ok(s, "COPY big TO STDOUT", NULL, 0), "COPY 20000");
+    assert_true(IO.nwrites > 1);
+    assert_false(IO.partial_line);
+    assert_true(IO.max_piece <= 64 * 1024 + 64);
+    assert_non_null(strstr(IO.out, "\n19999\tf0                  \t59997\n"));
+    /* A query. */
+    assert_string_equal(copy_ok(s, "COPY (SELECT id, n * 2 AS twice FROM big "
+                                   "WHERE id <= 3 ORDER BY id DESC) TO STDOUT "
+                                   "WITH (FORMAT csv, HEADER)", NULL, 0),
+                        "COPY 3");
+    assert_string_equal(IO.out, "id,twice\n3,18\n2,12\n1,6\n");
+    assert_int_equal(IO.ncols, 2);
+    copy_ok(s, "COPY (VALUES (1, NULL::text), (2, 'a\tb')) TO STDOUT", NULL, 0);
+    assert_string_equal(IO.out, "1\t\\N\n2\ta\\tb\n");
+    E.vt->session_close(s);
+}
+
+/* ==== databases ============================================================ */
+
+static void test_databases(void **state)
+{
+    (void)state;
+    dc_error err;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE t (a int)");
+    q(s, "INSERT INTO t VALUES (1)");
+    assert_string_equal(tag_of(s, "CREATE DATABASE other"), "CREATE DATABASE");
+    qerr(s, "CREATE DATABASE other", "42P04");
+    Q(s, "SELECT datname, datdba, encoding, datallowconn, datistemplate, "
+         "datconnlimit, datcollate FROM pg_database ORDER BY oid",
+      "default|10|6|t|f|-1|C\npreset|10|6|t|f|-1|C\n"
+      "other_preset|10|6|t|f|-1|C\nother|10|6|t|f|-1|C\n");
+    /* [module.sql] databases made "preset" at start. */
+    dc_sql_session *p = open_db("preset", &err);
+    assert_non_null(p);
+    Q(p, "SELECT current_database()", "preset\n");
+    E.vt->session_close(p);
+    /* The same table name in two databases holds different rows. */
+    dc_sql_session *o = open_db("other", &err);
+    assert_non_null(o);
+    qerr(o, "SELECT * FROM t", "42P01");
+    q(o, "CREATE TABLE t (a int, b text)");
+    q(o, "INSERT INTO t VALUES (2, 'x'), (3, 'y')");
+    q(o, "CREATE INDEX t_a ON t (a)");
+    Q(o, "SELECT a, b FROM t ORDER BY a", "2|x\n3|y\n");
+    Q(o, "SELECT current_database()", "other\n");
+    Q(s, "SELECT a FROM t", "1\n");
+    Q(s, "SELECT count(*) FROM pg_class WHERE relname = 't'", "1\n");
+    q(s, "CREATE INDEX t_a ON t (a)"); /* index names are per database too */
+    /* Missing database. */
+    assert_null(open_db("nope", &err));
+    assert_string_equal(err.sqlstate, "3D000");
+    assert_string_equal(err.message, "database \"nope\" does not exist");
+    /* Not in a transaction block, nor in a multi-statement string. */
+    q(s, "BEGIN");
+    qerr(s, "DROP DATABASE other", "25001");
+    q(s, "ROLLBACK");
+    qerr(s, "CREATE DATABASE x; SELECT 1", "25001");
+    /* In use. */
+    qerr(o, "DROP DATABASE other", "55006");
+    result r;
+    assert_int_not_equal(run(s, "DROP DATABASE other", &r, &err), 0);
+    assert_string_equal(err.sqlstate, "55006");
+    assert_string_equal(err.message,
+                        "database \"other\" is being accessed by other users");
+    assert_string_equal(err.detail,
+                        "There is 1 other session using the database.");
+    E.vt->session_close(o);
+    assert_string_equal(tag_of(s, "DROP DATABASE other"), "DROP DATABASE");
+    assert_null(open_db("other", &err));
+    assert_string_equal(err.sqlstate, "3D000");
+    qerr(s, "DROP DATABASE other", "3D000");
+    assert_int_equal(run(s, "DROP DATABASE IF EXISTS other", &r, &err), 0);
+    assert_int_equal(r.nnotices, 1);
+    /* Recreated, it starts empty; default kept its rows. */
+    q(s, "CREATE DATABASE other");
+    o = open_db("other", &err);
+    assert_non_null(o);
+    qerr(o, "SELECT * FROM t", "42P01");
+    E.vt->session_close(o);
+    Q(s, "SELECT a FROM t", "1\n");
+    E.vt->session_close(s);
+}
+
+static void test_databases_restart(void **state)
+{
+    (void)state;
+    dc_error err;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE DATABASE d2");
+    q(s, "CREATE TABLE t (a int)");
+    q(s, "INSERT INTO t VALUES (1)");
+    dc_sql_session *o = open_db("d2", &err);
+    assert_non_null(o);
+    q(o, "CREATE TABLE t (a int PRIMARY KEY)");
+    assert_string_equal(copy_ok(o, "COPY t FROM STDIN", "5\n6\n", 0), "COPY 2");
+    E.vt->session_close(o);
+    E.vt->session_close(s);
+    restart();
+    s = open_session(); /* "default" exists after every start */
+    if (strcmp(storage_name, "lsm") == 0) {
+        Q(s, "SELECT a FROM t", "1\n");
+        Q(s, "SELECT datname FROM pg_database ORDER BY oid",
+          "default\npreset\nother_preset\nd2\n");
+        o = open_db("d2", &err);
+        assert_non_null(o);
+        Q(o, "SELECT a FROM t ORDER BY a", "5\n6\n");
+        q(o, "CREATE TABLE u (x int)"); /* oids keep counting after restart */
+        Q(o, "SELECT count(DISTINCT oid) FROM pg_class WHERE relname IN "
+             "('t', 'u', 't_pkey')", "3\n");
+        E.vt->session_close(o);
+    } else {
+        Q(s, "SELECT datname FROM pg_database ORDER BY oid",
+          "default\npreset\nother_preset\n");
+    }
+    E.vt->session_close(s);
+}
+
+int main(void)
+{
+    const char *bd = getenv("DATACAVE_BUILD");
+    if (!realpath(bd && *bd ? bd : "build", build_dir)) {
+        fprintf(stderr, "test_sqlvt2: no build directory: %s\n",
+                strerror(errno));
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_copy_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_csv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_query_and_volume, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_databases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_databases_restart, setup,
+                                        teardown),
+    };
+    int failed = 0;
+    static const char *const engines[] = {"memory", "lsm"};
+    for (size_t i = 0; i < 2; i++) {
+        storage_name = engines[i];
+        print_message("sql module over storage module %s\n", storage_name);
+        failed += cmocka_run_group_tests_name(engines[i], tests, NULL, NULL);
+    }
+    return failed ? 1 : 0;
+}
