@@ -51,6 +51,9 @@ struct sql_session {
 
     sql_setting settings[SQL_MAX_SETTINGS];
     int nsettings;
+    /* Indexes into settings of those read at every transaction start
+     * (found once: settings never move, custom ones are appended). */
+    int ix_default_iso, ix_default_ro, ix_txn_iso, ix_txn_ro;
     sql_tz tz;
     size_t work_mem;
     uint32_t lock_timeout_ms;

@@ -139,6 +139,10 @@ static void settings_init(sql_session *s)
         memcpy(st->reset_value, st->value, sizeof st->reset_value);
         st->report = d->report;
     }
+    s->ix_default_iso = setting_find(s, "default_transaction_isolation");
+    s->ix_default_ro = setting_find(s, "default_transaction_read_only");
+    s->ix_txn_iso = setting_find(s, "transaction_isolation");
+    s->ix_txn_ro = setting_find(s, "transaction_read_only");
 }
 
 static const char *session_get_setting(sql_session *s, const char *name)
@@ -414,30 +418,27 @@ static int ensure_txn(sql_session *s, dc_error *err)
         return DC_OK;
     sql_isolation iso = s->next_iso;
     if ((int)iso < 0) {
-        const char *d = session_get_setting(s, "default_transaction_isolation");
-        if (parse_isolation(d ? d : "read committed", &iso, NULL) != DC_OK)
-            iso = SQL_ISO_READ_COMMITTED;
+        const char *d = s->settings[s->ix_default_iso].value;
+        /* The setting holds a normalised name (setting_check). */
+        iso = strcmp(d, "repeatable read") == 0 ? SQL_ISO_REPEATABLE_READ
+              : strcmp(d, "serializable") == 0  ? SQL_ISO_SERIALIZABLE
+                                                : SQL_ISO_READ_COMMITTED;
     }
     bool ro;
-    if (s->next_read_only >= 0) {
+    if (s->next_read_only >= 0)
         ro = s->next_read_only != 0;
-    } else {
-        const char *d = session_get_setting(s, "default_transaction_read_only");
-        ro = d && strcmp(d, "on") == 0;
-    }
+    else
+        ro = strcmp(s->settings[s->ix_default_ro].value, "on") == 0;
     int rc = sql_txn_begin(s->eng, iso, ro, s->lock_timeout_ms, &s->cancel,
                            &s->txn, err);
     if (rc)
         return rc;
     s->txn_ts = now_pg_usecs();
-    int i = setting_find(s, "transaction_isolation");
-    if (i >= 0)
-        snprintf(s->settings[i].value, sizeof s->settings[i].value, "%s",
-                 isolation_name(iso));
-    i = setting_find(s, "transaction_read_only");
-    if (i >= 0)
-        snprintf(s->settings[i].value, sizeof s->settings[i].value, "%s",
-                 ro ? "on" : "off");
+    sql_setting *ti = &s->settings[s->ix_txn_iso];
+    sql_setting *tr = &s->settings[s->ix_txn_ro];
+    const char *in = isolation_name(iso);
+    memcpy(ti->value, in, strlen(in) + 1);
+    memcpy(tr->value, ro ? "on" : "off", ro ? 3 : 4);
     return DC_OK;
 }
 
