@@ -1479,7 +1479,6 @@ struct dc_sql_portal {
     bool run_open;
     const sql_plan *plan;
     sql_cursor *cur;
-    uint64_t nrows;
 };
 
 static bool plannable(const sql_stmt *st)
@@ -1754,7 +1753,6 @@ static int sql_portal_fetch(dc_sql_portal *p, uint64_t max_rows,
         bool done = false;
         if ((rc = sql_exec_next(p->cur, &row, &done, err)) || done)
             break;
-        p->nrows++;
         sent++;
         if (rows && (rc = sink->row(sink->ud, &row)))
             break;
