@@ -25,6 +25,9 @@ B="${DATACAVE_BUILD:-$ROOT/build}"
 DC="$B/bin/datacave"
 
 tmp="$(mktemp -d)"
+# psql as the postgres user, from a directory it may enter (a checkout
+# under a private directory is not one).
+su_pg() { (cd / && su postgres -c "$@"); }
 holder_pid=""
 serve_pid=""
 cleanup() {
@@ -349,8 +352,8 @@ PSQL=()
 if [ -n "${PGCONN:-}" ] && command -v psql >/dev/null; then
   PSQL=(psql -X -d "$PGCONN")
 elif [ "$(id -u)" = 0 ] && command -v psql >/dev/null &&
-     su postgres -c "psql -X -h /var/run/postgresql -c 'select 1'" >/dev/null 2>&1; then
-  PSQL=(su postgres -c)
+     su_pg "psql -X -h /var/run/postgresql -c 'select 1'" >/dev/null 2>&1; then
+  PSQL=(su postgres -c)   # run through su_pg below
 fi
 cat >"$tmp/cmp.sql" <<'EOF'
 select 1 as a, 2.5 as b, null::text as c, 'hello'::text as longname;
@@ -370,7 +373,7 @@ if [ ${#PSQL[@]} -eq 0 ]; then
   echo "note: no PostgreSQL reachable (set PGCONN): the comparison with psql did not run"
 else
   if [ "${PSQL[0]}" = su ]; then
-    su postgres -c "psql -X -h /var/run/postgresql -f $tmp/cmp.sql" >"$tmp/psql.out" 2>&1
+    su_pg "psql -X -h /var/run/postgresql -f $tmp/cmp.sql" >"$tmp/psql.out" 2>&1
   else
     "${PSQL[@]}" -f "$tmp/cmp.sql" >"$tmp/psql.out" 2>&1
   fi
@@ -386,7 +389,7 @@ else
   nosuchcol"; do
     printf '%s' "$q" >"$tmp/q.sql"; chmod 644 "$tmp/q.sql"
     if [ "${PSQL[0]}" = su ]; then
-      su postgres -c "psql -X -h /var/run/postgresql -c \"\$(cat $tmp/q.sql)\"" >/dev/null 2>"$tmp/psql.err"
+      su_pg "psql -X -h /var/run/postgresql -c \"\$(cat $tmp/q.sql)\"" >/dev/null 2>"$tmp/psql.err"
     else
       "${PSQL[@]}" -c "$q" >/dev/null 2>"$tmp/psql.err"
     fi

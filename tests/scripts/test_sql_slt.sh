@@ -75,15 +75,21 @@ PG=""
 if [ -n "${PGCONN:-}" ]; then
   PG="$PGCONN"
 elif [ "$(id -u)" = 0 ] && command -v psql >/dev/null &&
-     su postgres -c "psql -X -h /var/run/postgresql -c 'select 1'" >/dev/null 2>&1; then
-  PG="host=/var/run/postgresql dbname=postgres"
+     (cd / && su postgres -c "psql -X -h /var/run/postgresql -c 'select 1'") >/dev/null 2>&1; then
+  # The runner runs as the postgres user: it must be able to reach it and
+  # the test files (a checkout under a private directory is out of reach).
+  if (cd / && su postgres -c "test -x $(printf '%q' "$RUNNER") && test -r $(printf '%q' "$SLT/select1.test")"); then
+    PG="host=/var/run/postgresql dbname=postgres"
+  else
+    echo "note: the postgres user cannot read $RUNNER or $SLT (set PGCONN): the --pg checks did not run"
+  fi
 fi
 if [ -z "$PG" ]; then
-  echo "note: no PostgreSQL reachable (set PGCONN): the --pg checks did not run"
+  echo "note: no usable PostgreSQL (set PGCONN): the --pg checks did not run"
 else
   as_pg() {
     if [ -z "${PGCONN:-}" ]; then
-      su postgres -c "$(printf '%q ' "$@")"
+      (cd / && su postgres -c "$(printf '%q ' "$@")")
     else
       "$@"
     fi
