@@ -48,7 +48,7 @@ MOD_CFLAGS  := $(CFLAGS_ALL) -Imodules -fPIC -fvisibility=hidden
 MOD_LDFLAGS := -shared -Wl,-z,defs -Wl,--version-script=$(MODULE_MAP) $(SANFLAGS)
 SRCS_OF = $(or $(SRCS_$(1)),$(wildcard modules/$(1)/*.c))
 
-.PHONY: all deps run test check sanitize bench bench-storage bench-sql crash-test fuzz install clean help
+.PHONY: all deps run test check sanitize bench bench-storage bench-sql bench-server crash-test soak fuzz install clean help
 all: deps $(BUILD)/bin/datacave $(MODULE_SOS)
 
 deps:
@@ -113,6 +113,13 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(HOST_LIB_OBJS)
 crash-test: all $(TOOL_BINS)
 	@$(TEST_ENV) CRASH_ROUNDS=$${CRASH_ROUNDS:-200} bash tests/scripts/test_storage_crash.sh
 	@$(TEST_ENV) CRASH_ROUNDS=$${CRASH_ROUNDS:-50} bash tests/scripts/test_sql_crash.sh
+	@$(TEST_ENV) CRASH_ROUNDS=$${CRASH_ROUNDS:-30} bash tests/scripts/test_server_crash.sh
+
+# The soak test: SOAK_SECONDS (default 600) of mixed clients against the
+# sanitizer build's server (scripts/soak.sh; not part of `make test`).
+soak: deps
+	$(MAKE) BUILD=build-san SAN=1 all
+	@BUILD=$(abspath build-san) SOAK_SECONDS=$(or $(SOAK_SECONDS),600) bash scripts/soak.sh
 
 # ---- benchmarks ------------------------------------------------------------------
 BENCH_SRCS := $(wildcard bench/*.c)
@@ -129,10 +136,16 @@ bench: all $(BENCH_BINS)
 	@$(BUILD)/bin/datacave-bench-host
 	@$(MAKE) --no-print-directory bench-storage
 	@$(MAKE) --no-print-directory bench-sql
+	@$(MAKE) --no-print-directory bench-server
 
 # The sql module in-process against PostgreSQL 15 (a throwaway cluster).
 bench-sql: all $(BENCH_BINS)
 	@BUILD=$(abspath $(BUILD)) bash bench/sql.sh
+
+# The server under pgbench against PostgreSQL 15 (bench/server.sh says how;
+# SCALE, DURATION, CLIENTS, WORKLOADS, EXTRA_SCALE in the environment).
+bench-server: all
+	@BUILD=$(abspath $(BUILD)) bash bench/server.sh
 
 # The storage engine against RocksDB's db_bench, same parameters, same run.
 bench-storage: all $(BENCH_BINS)
@@ -175,8 +188,11 @@ help:
 	@echo "make test       build and run every test"
 	@echo "make sanitize   the same with ASan and UBSan, in build-san/"
 	@echo "make bench      build and run the benchmarks (bench-storage: lsm vs RocksDB;"
-	@echo "                bench-sql: the sql module vs PostgreSQL 15)"
+	@echo "                bench-sql: the sql module vs PostgreSQL 15;"
+	@echo "                bench-server: the server vs PostgreSQL 15 under pgbench)"
 	@echo "make crash-test the long SIGKILL crash test of the storage engine"
+	@echo "make soak       SOAK_SECONDS (default 600) of mixed clients against the"
+	@echo "                sanitizer build: no leak, no error, no memory growth"
 	@echo "make fuzz       run every fuzz target for FUZZ_SECONDS (default 60) each"
 	@echo "make install    install under PREFIX (default /usr/local)"
 	@echo "make clean      remove build outputs"

@@ -10,9 +10,13 @@ PACKAGES=(
   clang libclang-rt-14-dev
   libpq-dev
   # client tests (tests/scripts/test_clients_*.sh): psql 15 and pg_isready,
-  # psycopg2 for Debian's python3, Node.js for node-postgres, openssl for
-  # the test certificates
+  # psycopg2 for Debian's python3, Node.js for node-postgres and postgres.js,
+  # openssl for the test certificates
   postgresql-client-15 python3-psycopg2 nodejs openssl
+  # pgJDBC (/usr/share/java/postgresql.jar) and a JDK to compile and run
+  # tests/clients/jdbc; PostgreSQL 15 itself (the server the client tests
+  # run against with CLIENTS_SERVER=postgres, and pgbench)
+  libpostgresql-jdbc-java default-jdk-headless postgresql-15
 )
 
 missing=()

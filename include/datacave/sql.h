@@ -18,7 +18,7 @@
 #include "types.h"
 
 #define DC_SQL_VTABLE_MAJOR 0
-#define DC_SQL_VTABLE_MINOR 1
+#define DC_SQL_VTABLE_MINOR 2
 
 typedef struct dc_sql_session dc_sql_session;
 typedef struct dc_sql_stmt dc_sql_stmt;
@@ -32,6 +32,12 @@ typedef struct dc_sql_session_options {
     bool can_read;          /* SELECT                                    */
     bool can_write;         /* INSERT, UPDATE, DELETE, COPY FROM          */
     bool is_admin;          /* DDL and everything else                   */
+    /* Minor 2.  The caller calls sync() at every Sync of the extended
+     * protocol (needs a module with sync).  Outside a transaction block
+     * the portals run between two sync() calls then form one implicit
+     * transaction that sync() ends.  false (or a caller built before this
+     * field): each portal run outside a block commits on its own. */
+    bool sync_pipeline;
 } dc_sql_session_options;
 
 typedef enum dc_copy_direction {
@@ -84,13 +90,17 @@ typedef struct dc_sql_vtable {
     int (*exec)(dc_sql_session *s, const char *sql, size_t len,
                 const dc_sql_sink *sink, dc_error *err);
 
-    /* Required.  Transaction status for ReadyForQuery: 'I' (idle), 'T'
-     * (in a transaction block), 'E' (in a failed block). */
+    /* Required.  Transaction status for ReadyForQuery: 'I' (idle: no
+     * transaction block; with sync_pipeline, an implicit transaction may
+     * be open until sync()), 'T' (in a transaction block), 'E' (in a
+     * failed block). */
     char (*txn_status)(const dc_sql_session *s);
 
     /* Optional (NULL: the extended protocol is unsupported).
      * Parse one statement with parameter types (0 = infer).  The
-     * statement is valid until stmt_close or session_close. */
+     * statement is valid until stmt_close or session_close.  In a failed
+     * block only COMMIT, ROLLBACK, ROLLBACK TO SAVEPOINT and an empty
+     * statement are accepted (25P02 otherwise), and so by portal_open. */
     int (*prepare)(dc_sql_session *s, const char *sql, size_t len,
                    const uint32_t *param_types, uint32_t nparams,
                    dc_sql_stmt **out, dc_error *err);
@@ -104,7 +114,9 @@ typedef struct dc_sql_vtable {
     int (*portal_open)(dc_sql_stmt *st, const dc_value *params,
                        uint32_t nparams, dc_sql_portal **out, dc_error *err);
     /* Run or continue a portal, sending at most max_rows rows (0: all).
-     * *suspended is set when rows remain (PortalSuspended). */
+     * *suspended is set when rows remain (PortalSuspended).  Outside a
+     * transaction block the run commits when the portal finishes, or, with
+     * sync_pipeline, at the next sync(). */
     int (*portal_fetch)(dc_sql_portal *p, uint64_t max_rows,
                         const dc_sql_sink *sink, bool *suspended,
                         dc_error *err);
@@ -127,6 +139,18 @@ typedef struct dc_sql_vtable {
     /* Optional.  The current value of a session setting (for
      * ParameterStatus after start-up); borrowed until the next call. */
     const char *(*setting)(dc_sql_session *s, const char *name);
+
+    /* Optional, minor 2.  The extended protocol's Sync, for a session
+     * opened with sync_pipeline.  Outside a transaction block it ends the
+     * implicit transaction of the portals run since the last sync():
+     * commits it, or rolls it back when `failed` (a message since the last
+     * sync() failed, in the module or in the caller) or when one of its
+     * statements failed.  Inside a block, `failed` fails the block (25P02
+     * until ROLLBACK).  The caller closes its portals first when
+     * txn_status() is 'I' (they belong to the implicit transaction).
+     * Errors: those of the commit (the transaction is then rolled back). */
+    int (*sync)(dc_sql_session *s, bool failed, const dc_sql_sink *sink,
+                dc_error *err);
 } dc_sql_vtable;
 
 #endif

@@ -101,6 +101,7 @@ typedef struct lsm_config {
     int l0_trigger;
     int l0_stop;
     uint64_t l1_max_bytes;
+    uint64_t bulk_write_bytes; /* batches this large: ingest_batch */
     const char *data_dir; /* resolved, malloc'd */
     bool wal_enabled;
     uint64_t memtable_max;
@@ -1404,7 +1405,13 @@ static int expand_batch(dc_store *s, const dc_batch_op *ops, size_t nops,
         if (rc != DC_OK)
             return rc;
     }
-    if (x->n > 1) {
+    /* A batch whose keys already ascend (a transaction's write set is
+     * sorted) needs neither the sort nor the pass for repeated keys. */
+    bool sorted = true;
+    for (size_t i = 1; sorted && i < x->n; i++)
+        sorted = lsm_user_cmp(x->ops[i - 1].k, x->ops[i - 1].kn, x->ops[i].k,
+                              x->ops[i].kn) < 0;
+    if (x->n > 1 && !sorted) {
         qsort(x->ops, x->n, sizeof *x->ops, eop_cmp);
         size_t out = 0;
         for (size_t i = 0; i < x->n; i++) {
@@ -1573,6 +1580,137 @@ static void poison_writes(dc_store *s, const dc_error *e)
     }
 }
 
+static void sst_write_options(dc_store *s, lsm_sst_write_options *o);
+
+
+/* True when some file of `level` holds user keys in [lo, hi]. */
+static bool level_overlaps(const lsm_version *v, int level, const uint8_t *lo,
+                           size_t lon, const uint8_t *hi, size_t hin)
+{
+    for (size_t i = 0; i < v->nfiles[level]; i++) {
+        const lsm_file *f = v->files[level][i];
+        if (lsm_user_cmp(f->largest, ukey_len(f->largest_len), lo, lon) >= 0 &&
+            lsm_user_cmp(f->smallest, ukey_len(f->smallest_len), hi, hin) <= 0)
+            return true;
+    }
+    return false;
+}
+
+/* Write a large batch (a bulk load: COPY, a table rewrite) as a table file
+ * of its own, at seq last_seq + 1, instead of through the WAL and the
+ * memtable: its bytes are written and compressed once, not logged, sorted
+ * into a skip list, flushed and compacted.  The leader calls this with
+ * st_mu held and returns with it held.  First the memtable is switched and
+ * flushed (the new file must be newer than everything in memory, which
+ * reads consult first), then, under st_work_mu (no flush, compaction or
+ * file deletion runs meanwhile), the table is written and fsynced and one
+ * manifest edit adds it with the new last seq: the batch becomes durable
+ * and visible at once, or not at all.  The file goes to the deepest level
+ * above any file its key range overlaps (L0 when an L0 file does), since
+ * no older version of its keys can be above that.  *seq gets the seq. */
+static int ingest_batch(dc_store *s, lsm_writer *w, dc_error *err)
+{
+    int rc = make_room(s, true, err);
+    while (rc == DC_OK && s->imm != NULL) {
+        if (s->bg_has_error) {
+            if (err)
+                *err = s->bg_err;
+            rc = s->bg_err.status ? s->bg_err.status : DC_EIO;
+            break;
+        }
+        if (s->shutting_down) {
+            rc = dc_error_set(err, DC_ECLOSED, DC_SQLSTATE_INTERNAL,
+                              "store \"%s\" is closing", s->dir);
+            break;
+        }
+        pthread_cond_signal(&s->st_bg_cv);
+        pthread_cond_wait(&s->st_done_cv, &s->st_mu);
+    }
+    if (rc != DC_OK)
+        return rc;
+    pthread_mutex_unlock(&s->st_mu);
+    pthread_mutex_lock(&s->st_work_mu);
+    uint64_t seq = atomic_load_explicit(&s->last_seq, memory_order_relaxed) + 1;
+    expanded ex = {0};
+    buf ik = {0};
+    lsm_edit e;
+    lsm_edit_init(&e);
+    uint64_t puts = 0, dels = 0, bytes = 0;
+    rc = expand_batch(s, w->ops, w->nops, &ex, err);
+    if (rc == DC_OK && ex.n > 0) {
+        lsm_sst_write_options wo;
+        sst_write_options(s, &wo);
+        lsm_sst_writer *sw = NULL;
+        rc = lsm_sst_writer_open(s->sst_dir, lsm_vset_new_file_number(s->vs),
+                                 &wo, &sw, err);
+        for (size_t i = 0; rc == DC_OK && i < ex.n; i++) {
+            const eop *o = &ex.ops[i];
+            if (!buf_set_ikey(&ik, o->k, o->kn, lsm_pack_trailer(seq, o->type))) {
+                rc = oom(err, "bulk write");
+                break;
+            }
+            bool put = o->type == LSM_TYPE_PUT;
+            rc = lsm_sst_writer_add(sw, ik.p, ik.len, put ? o->v : NULL,
+                                    put ? o->vn : 0, err);
+            if (put)
+                puts++;
+            else
+                dels++;
+            bytes += o->kn + (put ? o->vn : 0);
+        }
+        lsm_sst_meta meta;
+        memset(&meta, 0, sizeof meta);
+        if (rc == DC_OK)
+            rc = lsm_sst_writer_finish(sw, &meta, err);
+        else if (sw != NULL)
+            lsm_sst_writer_abandon(sw);
+        if (rc == DC_OK) {
+            lsm_version *v = lsm_vset_current(s->vs);
+            const uint8_t *lo = meta.smallest, *hi = meta.largest;
+            size_t lon = ukey_len(meta.smallest_len),
+                   hin = ukey_len(meta.largest_len);
+            int level = 0;
+            for (int l = 0; l < LSM_LEVELS; l++) {
+                if (level_overlaps(v, l, lo, lon, hi, hin))
+                    break;
+                level = l;
+            }
+            lsm_version_unref(v);
+            if (lsm_edit_add_file(&e, level, meta.file_number, meta.file_size,
+                                  meta.entries, meta.smallest,
+                                  meta.smallest_len, meta.largest,
+                                  meta.largest_len) != DC_OK)
+                rc = oom(err, "version edit");
+        }
+        lsm_sst_meta_clear(&meta);
+    }
+    expanded_free(&ex);
+    free(ik.p);
+    if (rc == DC_OK) {
+        if (seq > lsm_vset_last_seq(s->vs))
+            lsm_vset_set_last_seq(s->vs, seq);
+        pthread_mutex_lock(&s->st_mu);
+        rc = lsm_vset_apply(s->vs, &e, err);
+        if (rc == DC_OK) {
+            atomic_store_explicit(&s->last_seq, seq, memory_order_release);
+            metrics_levels(s);
+            s->compact_request = true;
+            pthread_cond_signal(&s->st_bg_cv);
+            w->seq = seq;
+        }
+        pthread_mutex_unlock(&s->st_mu);
+    }
+    lsm_edit_free(&e);
+    pthread_mutex_unlock(&s->st_work_mu);
+    pthread_mutex_lock(&s->st_mu);
+    if (rc == DC_OK) {
+        metric_add(s, s->inst->m.puts, puts);
+        metric_add(s, s->inst->m.deletes, dels);
+        metric_add(s, s->inst->m.bytes_written, bytes);
+    }
+    return rc;
+}
+
 /* The queue-based write (see the file comment).  ops may be NULL with
  * force set: flush()'s memtable switch. */
 static int write_queued(dc_store *s, const dc_batch_op *ops, size_t nops,
@@ -1611,6 +1749,26 @@ static int write_queued(dc_store *s, const dc_batch_op *ops, size_t nops,
     }
 
     /* The leader. */
+    if (!force && w.est_bytes >= s->cfg.bulk_write_bytes) {
+        w.rc = ingest_batch(s, &w, &w.err);
+        lsm_writer *stop = w.next;
+        s->wq_head = stop;
+        if (stop == NULL)
+            s->wq_tail = NULL;
+        else
+            pthread_cond_signal(&stop->cv);
+        pthread_mutex_unlock(&s->st_mu);
+        pthread_cond_destroy(&w.cv);
+        metrics_refresh(s);
+        if (w.rc != DC_OK) {
+            if (err)
+                *err = w.err;
+            return w.rc;
+        }
+        if (seq_out)
+            *seq_out = w.seq;
+        return DC_OK;
+    }
     int rc = make_room(s, force, &w.err);
     lsm_writer *last = &w;
     if (rc == DC_OK && !force) {
@@ -2770,6 +2928,7 @@ static int read_config(lsm_instance *inst, lsm_config *c, dc_error *err)
     INT_OPT(".l0_compaction_trigger", 1, 1000, l0_trigger, int);
     INT_OPT(".l0_stop_writes", 1, 100000, l0_stop, int);
     INT_OPT(".l1_max_bytes", 65536, INT64_MAX, l1_max_bytes, uint64_t);
+    INT_OPT(".bulk_write_bytes", 1024, INT64_MAX, bulk_write_bytes, uint64_t);
     INT_OPT("storage.memtable_max_bytes", 1, INT64_MAX, memtable_max, uint64_t);
     INT_OPT("storage.sstable_target_bytes", 1, INT64_MAX, target_file_bytes,
             uint64_t);
@@ -2965,6 +3124,9 @@ static const dc_config_key lsm_options[] = {
      "L0 files at which writes wait for compaction", 0},
     {"l1_max_bytes", DC_CFG_INT, "268435456",
      "target size of L1; each deeper level is 10 times larger", 0},
+    {"bulk_write_bytes", DC_CFG_INT, "33554432",
+     "a write batch this large is written as a table file of its own "
+     "instead of through the WAL and the memtable", 0},
 };
 
 static const dc_dependency lsm_deps[] = {

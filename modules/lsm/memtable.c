@@ -54,6 +54,11 @@ struct lsm_memtable {
     uint8_t *mt_cur;     /* free space of the current block            */
     size_t mt_left;
     mt_node *mt_head; /* sentinel of height MT_MAX_HEIGHT, no key   */
+    /* Writer only: the node added last and, per level, the last node
+     * before it.  An add that sorts after the last one (a batch's keys
+     * ascend) starts each level's walk from there when that is ahead. */
+    mt_node *mt_last;
+    mt_node *mt_finger[MT_MAX_HEIGHT];
 };
 
 /* ---- arena ----------------------------------------------------------------
@@ -161,6 +166,33 @@ static mt_node *seek_ge(lsm_memtable *m, const uint8_t *ukey, size_t ulen,
     }
 }
 
+/* seek_ge's prev[] for a target that sorts after m->mt_last: at every
+ * level the walk starts from the finger (a node before the target) when it
+ * is ahead of where the level above left off. */
+static void seek_from_finger(lsm_memtable *m, const uint8_t *ukey, size_t ulen,
+                             uint64_t trailer, mt_node **prev)
+{
+    mt_node *x = m->mt_head;
+    int level = atomic_load_explicit(&m->mt_height, memory_order_relaxed) - 1;
+    for (; level >= 0; level--) {
+        mt_node *f = m->mt_finger[level];
+        if (f != NULL && f != m->mt_head &&
+            (x == m->mt_head || node_cmp(x, node_key(f),
+                                         f->mn_key_len - LSM_TRAILER_SIZE,
+                                         lsm_get_fixed64(node_key(f) +
+                                                         f->mn_key_len -
+                                                         LSM_TRAILER_SIZE)) < 0))
+            x = f;
+        for (;;) {
+            mt_node *next = node_next(x, level);
+            if (next == NULL || node_cmp(next, ukey, ulen, trailer) >= 0)
+                break;
+            x = next;
+        }
+        prev[level] = x;
+    }
+}
+
 /* Height of a new node: 1 + geometric(1/4), at most MT_MAX_HEIGHT. */
 static int random_height(lsm_memtable *m)
 {
@@ -238,7 +270,10 @@ int lsm_memtable_add(lsm_memtable *m, uint64_t seq, unsigned type,
         return DC_ENOMEM;
     uint64_t trailer = lsm_pack_trailer(seq, type);
     mt_node *prev[MT_MAX_HEIGHT];
-    seek_ge(m, key, key_len, trailer, prev);
+    if (m->mt_last != NULL && node_cmp(m->mt_last, key, key_len, trailer) < 0)
+        seek_from_finger(m, key, key_len, trailer, prev);
+    else
+        seek_ge(m, key, key_len, trailer, prev);
 
     int h = random_height(m);
     size_t sz = sizeof(mt_node) + (size_t)h * sizeof(_Atomic(mt_node *)) +
@@ -270,6 +305,10 @@ int lsm_memtable_add(lsm_memtable *m, uint64_t seq, unsigned type,
         atomic_store_explicit(&prev[i]->mn_next[i], n, memory_order_release);
     }
     atomic_fetch_add_explicit(&m->mt_count, 1, memory_order_relaxed);
+    int top = atomic_load_explicit(&m->mt_height, memory_order_relaxed);
+    for (int i = 0; i < top; i++)
+        m->mt_finger[i] = i < h ? n : prev[i];
+    m->mt_last = n;
     return 0;
 }
 

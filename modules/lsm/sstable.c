@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -571,6 +572,42 @@ static int read_at(const lsm_sst *t, uint8_t *buf, size_t n, uint64_t off,
     return DC_OK;
 }
 
+
+/* Decompression contexts for reuse: making one per block (as
+ * ZSTD_decompress does) costs more than decompressing a 4 KiB block. */
+#define DCTX_POOL 8
+static pthread_mutex_t dctx_mu = PTHREAD_MUTEX_INITIALIZER;
+static ZSTD_DCtx *dctx_pool[DCTX_POOL];
+static int dctx_n;
+
+static ZSTD_DCtx *dctx_get(void)
+{
+    ZSTD_DCtx *c = NULL;
+    pthread_mutex_lock(&dctx_mu);
+    if (dctx_n > 0)
+        c = dctx_pool[--dctx_n];
+    pthread_mutex_unlock(&dctx_mu);
+    return c ? c : ZSTD_createDCtx();
+}
+
+static void dctx_put(ZSTD_DCtx *c)
+{
+    pthread_mutex_lock(&dctx_mu);
+    if (dctx_n < DCTX_POOL) {
+        dctx_pool[dctx_n++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&dctx_mu);
+    ZSTD_freeDCtx(c);
+}
+
+/* When the module is unloaded. */
+__attribute__((destructor)) static void dctx_pool_free(void)
+{
+    while (dctx_n > 0)
+        ZSTD_freeDCtx(dctx_pool[--dctx_n]);
+}
+
 /* Read, verify, open and decompress the block at h; the result is a
  * malloc'd buffer in *out and *out_len. */
 static int load_block(const lsm_sst *t, handle h, uint8_t **out,
@@ -647,7 +684,11 @@ static int load_block(const lsm_sst *t, handle h, uint8_t **out,
         free(buf);
         return oom(err);
     }
-    size_t d = ZSTD_decompress(raw, (size_t)cs, payload, plen);
+    ZSTD_DCtx *dc = dctx_get();
+    size_t d = dc ? ZSTD_decompressDCtx(dc, raw, (size_t)cs, payload, plen)
+                  : ZSTD_decompress(raw, (size_t)cs, payload, plen);
+    if (dc)
+        dctx_put(dc);
     free(buf);
     if (ZSTD_isError(d) || d != cs) {
         free(raw);

@@ -8,12 +8,12 @@
  * pgw_conn_pub are read by other threads (under srv->mu).
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +49,7 @@ struct pgw_conn {
     void *ssl;
     uint8_t in[INBUF];
     size_t in_len, in_pos;
+    int64_t rcvtimeo_ms;        /* the socket's SO_RCVTIMEO, 0: none     */
     pgw_buf out;
     uint8_t *msg;               /* the current message body              */
     size_t msg_cap;
@@ -57,6 +58,7 @@ struct pgw_conn {
     dc_error fatal_err;
 
     char user[64];
+    bool sync_pipeline;         /* the session ends pipelines at sync()  */
     stmt_ent *stmts;
     portal_ent *portals;
 
@@ -121,35 +123,105 @@ static int flush_out(pgw_conn *c)
     return c->broken ? DC_EIO : DC_OK;
 }
 
-/* Wait until input is readable.  deadline_ms: absolute (monotonic), or -1
- * for none.  DC_ETIMEDOUT, DC_ECLOSED (server stopping). */
-static int wait_input(pgw_conn *c, int64_t deadline_ms)
+/* Waiting for input.  A connection thread blocks in recv() itself: no
+ * poll() per message.  The deadlines (start-up, idle) are the socket's
+ * SO_RCVTIMEO, which bounds each recv() call; it is set only when it is off
+ * from the time left by more than RCVTIMEO_SLACK_MS, so a session sets it
+ * about twice (start-up, then the idle timeout or none), not per message.
+ * At shutdown the server sets srv->stopping, then shuts the reading side
+ * of every registered socket (pgwire.c): a blocked recv() returns 0, the
+ * reader sees `stopping` and the session still sends its FATAL 57P01 on
+ * the writing side. */
+#define RCVTIMEO_SLACK_MS 20
+#define RCVTIMEO_MAX_MS (24 * 3600 * 1000LL)
+
+/* Set the receive timeout for a read due by deadline_ms (absolute,
+ * monotonic; -1: none).  DC_ETIMEDOUT once the deadline has passed. */
+static int arm_timeout(pgw_conn *c, int64_t deadline_ms)
 {
-    if (c->ssl && pgw_tls_pending(c->ssl))
-        return DC_OK;
-    for (;;) {
-        struct pollfd p[2] = {{c->pub.fd, POLLIN, 0},
-                              {c->srv->stop_pipe[0], POLLIN, 0}};
-        int timeout = -1;
-        if (deadline_ms >= 0) {
-            int64_t left = deadline_ms - now_ms();
-            if (left <= 0)
-                return DC_ETIMEDOUT;
-            timeout = left > 3600000 ? 3600000 : (int)left;
-        }
-        int n = poll(p, 2, timeout);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return DC_EIO;
-        if (p[1].revents)
-            return DC_ECLOSED;
-        if (p[0].revents)
+    int64_t want = 0;
+    if (deadline_ms >= 0) {
+        want = deadline_ms - now_ms();
+        if (want <= 0)
+            return DC_ETIMEDOUT;
+        if (want > RCVTIMEO_MAX_MS) /* recv() times out early; reads retry */
+            want = RCVTIMEO_MAX_MS;
+        if (c->rcvtimeo_ms && llabs(c->rcvtimeo_ms - want) <= RCVTIMEO_SLACK_MS)
             return DC_OK;
+    } else if (c->rcvtimeo_ms == 0) {
+        return DC_OK;
+    }
+    struct timeval tv = {.tv_sec = (time_t)(want / 1000),
+                         .tv_usec = (suseconds_t)(want % 1000) * 1000};
+    if (setsockopt(c->pub.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+        return DC_EIO;
+    c->rcvtimeo_ms = want;
+    return DC_OK;
+}
+
+/* Read what the socket has, up to cap bytes (at least one), waiting until
+ * deadline_ms.  DC_OK with *got > 0; DC_ETIMEDOUT; DC_ECLOSED when the
+ * server is stopping; DC_EIO at end of input or on a failed socket (then
+ * c->broken is set). */
+static int recv_some(pgw_conn *c, void *buf, size_t cap, int64_t deadline_ms,
+                     size_t *got)
+{
+    for (;;) {
+        if (atomic_load(&c->srv->stopping))
+            return DC_ECLOSED;
+        int rc = arm_timeout(c, deadline_ms);
+        if (rc == DC_EIO)
+            c->broken = true;
+        if (rc)
+            return rc;
+        long n;
+        if (c->ssl) {
+            n = 1;
+            /* Wait for the next record without taking it: the wake-up at
+             * shutdown (recv() returning 0) then leaves the TLS session
+             * intact for sending the FATAL error. */
+            if (!pgw_tls_pending(c->ssl)) {
+                uint8_t b;
+                n = recv(c->pub.fd, &b, 1, MSG_PEEK);
+            }
+            if (n > 0) {
+                n = pgw_tls_read(c->ssl, buf, cap);
+                if (n > 0) {
+                    *got = (size_t)n;
+                    return DC_OK;
+                }
+                c->broken = true;
+                return DC_EIO;
+            }
+        } else {
+            n = recv(c->pub.fd, buf, cap, 0);
+            if (n > 0) {
+                *got = (size_t)n;
+                return DC_OK;
+            }
+        }
+        if (n == 0) {
+            if (atomic_load(&c->srv->stopping))
+                return DC_ECLOSED;
+            c->broken = true;
+            return DC_EIO;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            /* The receive timeout ran out: the deadline, or a timeout set
+             * a little short of it (or capped) that the next round
+             * corrects. */
+            if (deadline_ms >= 0 && now_ms() >= deadline_ms)
+                return DC_ETIMEDOUT;
+            continue;
+        }
+        c->broken = true;
+        return DC_EIO;
     }
 }
 
-/* Read exactly n bytes.  Statuses of wait_input, DC_EIO at end of input. */
+/* Read exactly n bytes.  Statuses of recv_some. */
 static int read_exact(pgw_conn *c, void *dst, size_t n, int64_t deadline_ms)
 {
     uint8_t *d = dst;
@@ -164,28 +236,18 @@ static int read_exact(pgw_conn *c, void *dst, size_t n, int64_t deadline_ms)
             n -= k;
             continue;
         }
-        int rc = wait_input(c, deadline_ms);
-        if (rc)
-            return rc;
-        long got;
         /* Large bodies go straight to their buffer. */
         uint8_t *into = n >= INBUF ? d : c->in;
         size_t cap = n >= INBUF ? n : INBUF;
-        if (c->ssl)
-            got = pgw_tls_read(c->ssl, into, cap);
-        else
-            got = recv(c->pub.fd, into, cap, 0);
-        if (got < 0 && !c->ssl && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (got <= 0) {
-            c->broken = true;
-            return DC_EIO;
-        }
+        size_t got = 0;
+        int rc = recv_some(c, into, cap, deadline_ms, &got);
+        if (rc)
+            return rc;
         if (into == d) {
             d += got;
-            n -= (size_t)got;
+            n -= got;
         } else {
-            c->in_len = (size_t)got;
+            c->in_len = got;
             c->in_pos = 0;
         }
     }
@@ -572,10 +634,15 @@ static void portal_drop(pgw_conn *c, portal_ent *p)
     free(p);
 }
 
-static void drop_all(pgw_conn *c)
+static void drop_portals(pgw_conn *c)
 {
     while (c->portals)
         portal_drop(c, c->portals);
+}
+
+static void drop_all(pgw_conn *c)
+{
+    drop_portals(c);
     while (c->stmts)
         stmt_drop(c, c->stmts);
 }
@@ -901,15 +968,28 @@ static int do_close(pgw_conn *c, size_t n, dc_error *e)
 static void ready_for_query(pgw_conn *c)
 {
     char st = c->sql->txn_status(c->pub.session);
-    if (st == 'I') {
-        /* Portals live as long as their transaction. */
-        while (c->portals)
-            portal_drop(c, c->portals);
-    }
+    if (st == 'I') /* portals live as long as their transaction */
+        drop_portals(c);
     pgw_msg_begin(&c->out, 'Z');
     pgw_put_u8(&c->out, (uint8_t)st);
     pgw_msg_end(&c->out);
     flush_out(c);
+}
+
+/* Sync with a session opened with sync_pipeline: the sql module ends the
+ * implicit transaction of the messages since the last Sync (commits it,
+ * or rolls it back after an error).  Its portals go first: they run in
+ * that transaction.  A failed commit is answered before ReadyForQuery. */
+static void end_pipeline(pgw_conn *c, bool failed)
+{
+    if (c->portals && c->sql->txn_status(c->pub.session) == 'I')
+        drop_portals(c);
+    dc_error e;
+    dc_error_init(&e);
+    reset_run(c, NULL, 0);
+    dc_sql_sink sink = make_sink(c, false);
+    if (c->sql->sync(c->pub.session, failed, &sink, &e))
+        run_failed(c, &e);
 }
 
 static void do_query(pgw_conn *c, size_t n)
@@ -922,6 +1002,10 @@ static void do_query(pgw_conn *c, size_t n)
         set_fatal(c, &e);
         return;
     }
+    /* Outside a block a Query ends the transaction that extended messages
+     * before it opened, and with it their portals. */
+    if (c->portals && c->sql->txn_status(c->pub.session) == 'I')
+        drop_portals(c);
     reset_run(c, NULL, 0);
     dc_sql_sink sink = make_sink(c, true);
     int rc = c->sql->exec(c->pub.session, sql, len, &sink, &e);
@@ -1006,8 +1090,11 @@ static void query_loop(pgw_conn *c)
                 set_fatal(c, &e);
                 break;
             }
+            if (c->sync_pipeline)
+                end_pipeline(c, skip);
             skip = false;
-            ready_for_query(c);
+            if (!c->fatal && !c->broken)
+                ready_for_query(c);
             continue;
         }
         if (skip) {
@@ -1109,6 +1196,13 @@ static int read_startup(pgw_conn *c, pgw_startup *su, int64_t deadline)
                 fatalf(c, "08P01", "received unencrypted data after SSL "
                                    "request");
                 return DC_EINVAL;
+            }
+            /* The handshake's reads are bounded by the start-up deadline
+             * too (the receive timeout), and end at shutdown. */
+            if ((rc = arm_timeout(c, deadline))) {
+                if (rc == DC_EIO)
+                    c->broken = true;
+                return rc;
             }
             char why[256];
             if (pgw_tls_accept(c->srv->tls, c->pub.fd, &c->ssl, why,
@@ -1330,7 +1424,8 @@ static int start_session(pgw_conn *c, bool *admitted)
     dc_sql_session_options o = {.size = sizeof o, .user = c->user,
                                 .database = db, .can_read = id.can_read,
                                 .can_write = id.can_write,
-                                .is_admin = id.is_admin};
+                                .is_admin = id.is_admin,
+                                .sync_pipeline = c->sync_pipeline};
     dc_error e;
     dc_error_init(&e);
     dc_sql_session *s = NULL;
@@ -1360,6 +1455,8 @@ void pgw_conn_serve(pgw_server *srv, int fd, const char *peer)
     }
     c->srv = srv;
     c->sql = srv->sql;
+    c->sync_pipeline = DC_HAS_FIELD(c->sql, dc_sql_vtable, sync) &&
+                       c->sql->sync && c->sql->prepare;
     c->pub.fd = fd;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     uint32_t key = 0;

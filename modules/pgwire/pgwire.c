@@ -6,7 +6,9 @@
  * Threading (docs/protocol.md): the accept thread is a host thread; each
  * connection runs on its own detached pthread with a small stack
  * (thread_stack_kb), counted in srv->nthreads so that stop() can wait for
- * every one of them to end.
+ * every one of them to end.  Connection threads block in recv() on their
+ * socket; stop() wakes them by shutting the reading side of each
+ * registered socket (wake_readers), the accept thread through stop_pipe.
  */
 #define _GNU_SOURCE /* accept4, pipe2 */
 #include <errno.h>
@@ -41,6 +43,10 @@ void pgw_register(pgw_server *srv, pgw_conn *c)
         srv->next_pid = 0;
     p->next = srv->conns;
     srv->conns = c;
+    /* Registered after stop() woke the others: its first read ends at
+     * once (see wake_readers). */
+    if (atomic_load(&srv->stopping))
+        shutdown(p->fd, SHUT_RD);
     pthread_mutex_unlock(&srv->mu);
 }
 
@@ -498,6 +504,19 @@ static void interrupt_all(pgw_server *srv, bool hard)
     pthread_mutex_unlock(&srv->mu);
 }
 
+/* Wake every connection thread blocked reading its socket: shutting the
+ * reading side makes recv() return 0 (after any data already received),
+ * and the reader, seeing srv->stopping (set before), ends the session with
+ * FATAL 57P01 on the writing side, which stays open.  Connections
+ * registered later shut their own (pgw_register). */
+static void wake_readers(pgw_server *srv)
+{
+    pthread_mutex_lock(&srv->mu);
+    for (pgw_conn *c = srv->conns; c; c = pgw_conn_public(c)->next)
+        shutdown(pgw_conn_public(c)->fd, SHUT_RD);
+    pthread_mutex_unlock(&srv->mu);
+}
+
 static void pgw_stop(void *instance)
 {
     pgw_server *srv = instance;
@@ -505,6 +524,7 @@ static void pgw_stop(void *instance)
         return;
     ssize_t w = write(srv->stop_pipe[1], "x", 1);
     (void)w;
+    wake_readers(srv);
     if (srv->acceptor) {
         srv->api->thread_join(srv->host, srv->acceptor, NULL);
         srv->acceptor = NULL;

@@ -5,7 +5,9 @@
  * Threads: the accept thread (spawned through the host) starts one thread
  * per connection (pthread with a small stack, see docs/protocol.md).  The
  * server struct is shared: its counters are atomics, its connection list
- * is guarded by `mu`.
+ * is guarded by `mu` (stop() shuts the reading side of each listed socket
+ * to wake its thread, so a socket stays listed until just before it is
+ * closed).
  */
 #ifndef PGWIRE_PGWIRE_H
 #define PGWIRE_PGWIRE_H
@@ -40,7 +42,8 @@ typedef struct pgw_server {
     int64_t shutdown_grace_ms;
 
     int listen_fd;
-    int stop_pipe[2];               /* readable once stop() began        */
+    int stop_pipe[2];               /* readable once stop() began (wakes
+                                       the accept thread)                */
     dc_thread *acceptor;
     atomic_bool stopping;
 

@@ -981,7 +981,7 @@ int sql_catalog_drop_database(sql_catalog *c, sql_txn *txn, uint32_t oid,
         sql_table *t = c->tables[i];
         if (t->db_oid != oid)
             continue;
-        if ((rc = sql_table_clear(txn, t, err)) == DC_OK &&
+        if ((rc = sql_table_drop_storage(txn, t, err)) == DC_OK &&
             (rc = sql_catalog_delete_object(txn, t->oid, err)) == DC_OK) {
             sql_table_free(t);
             memmove(&c->tables[i], &c->tables[i + 1],

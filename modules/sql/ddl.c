@@ -608,18 +608,21 @@ static int rewrite_table_x(ddl *d, sql_table *cur, sql_table *next,
         sql_table_free(next);
         return rc;
     }
+    /* `next` has a new oid: only this transaction can see its rows. */
+    sql_loader ld = {0};
     for (;;) {
         bool valid = false;
         if ((rc = loop_next(&l, &valid, err)) != DC_OK || !valid)
             break;
         if (xf && (rc = xf(ctx, l.vals, xf_ud, err)) != DC_OK)
             break;
-        if ((rc = sql_table_insert(ctx->txn, next, l.vals, NULL, err)) != DC_OK)
+        if ((rc = sql_table_load(ctx->txn, next, &ld, l.vals, err)) != DC_OK)
             break;
     }
+    sql_loader_free(&ld);
     loop_close(&l);
     if (rc == DC_OK)
-        rc = sql_table_clear(ctx->txn, cur, err);
+        rc = sql_table_drop_storage(ctx->txn, cur, err);
     if (rc == DC_OK)
         rc = sql_catalog_delete_object(ctx->txn, cur->oid, err);
     if (rc != DC_OK) {
@@ -1331,7 +1334,7 @@ fail:
 
 static int drop_table_obj(ddl *d, sql_table *t, dc_error *err)
 {
-    int rc = sql_table_clear(d->ctx->txn, t, err);
+    int rc = sql_table_drop_storage(d->ctx->txn, t, err);
     if (rc == DC_OK)
         rc = sql_catalog_delete_object(d->ctx->txn, t->oid, err);
     if (rc == DC_OK)
@@ -1343,7 +1346,7 @@ static int drop_table_obj(ddl *d, sql_table *t, dc_error *err)
 static int drop_index_obj(ddl *d, sql_table *t, const sql_index *ix,
                           dc_error *err)
 {
-    int rc = sql_index_clear(d->ctx->txn, ix, err);
+    int rc = sql_index_drop_storage(d->ctx->txn, ix, err);
     if (rc != DC_OK)
         return rc;
     for (int i = 0; i < t->nindexes; i++)
@@ -2002,7 +2005,7 @@ static int alter_drop_column(ddl *d, sql_table **tp, const sql_alter_cmd *cmd,
             i++;
             continue;
         }
-        if ((rc = sql_index_clear(d->ctx->txn, t->indexes[i], err)) != DC_OK)
+        if ((rc = sql_index_drop_storage(d->ctx->txn, t->indexes[i], err)) != DC_OK)
             return rc;
         index_free(remove_index(t, i));
     }
@@ -2157,7 +2160,7 @@ static int alter_drop_constraint(ddl *d, sql_table **tp,
         if (!ix->is_constraint || strcmp(ix->name, cmd->name) != 0)
             continue;
         if (!ix->primary) {
-            int rc = sql_index_clear(d->ctx->txn, ix, err);
+            int rc = sql_index_drop_storage(d->ctx->txn, ix, err);
             if (rc == DC_OK)
                 index_free(remove_index(t, i));
             return rc;

@@ -74,6 +74,11 @@ struct sql_engine {
     pthread_mutex_t db_mu;
     struct sql_db_use *db_use;
     size_t ndb_use, capdb_use;
+
+    struct sql_gc *gc;               /* removes dropped relations' keys
+                                        in the background (gc.c)          */
+    struct sql_stimer *stimer;       /* ends statements at their
+                                        statement_timeout (sql.c)         */
 };
 
 /* One database's use count (sql.c). */
@@ -106,12 +111,20 @@ typedef struct sql_ctx {
     const char *(*get_setting)(sql_session *sess, const char *name);
 } sql_ctx;
 
+/* Values of the cancel flag: why the statement is to stop. */
+#define SQL_CANCEL_USER    1         /* a cancel request                  */
+#define SQL_CANCEL_TIMEOUT 2         /* statement_timeout ran out         */
+
 /* 57014 when the statement was cancelled; checked by long loops. */
 static inline int sql_check_cancel(const sql_ctx *ctx, dc_error *err)
 {
-    if (ctx->cancel && atomic_load(ctx->cancel))
+    int c = ctx->cancel ? atomic_load(ctx->cancel) : 0;
+    if (c)
         return dc_error_set(err, DC_ECANCELED, "57014",
-                            "canceling statement due to user request");
+                            c == SQL_CANCEL_TIMEOUT
+                                ? "canceling statement due to statement "
+                                  "timeout"
+                                : "canceling statement due to user request");
     return DC_OK;
 }
 

@@ -48,6 +48,8 @@ struct sql_session {
     char database[64];
     uint32_t db_oid;                /* the database's oid                */
     bool can_read, can_write, is_admin;
+    /* The caller calls sync() at every Sync (dc_sql_session_options). */
+    bool sync_pipeline;
 
     sql_setting settings[SQL_MAX_SETTINGS];
     int nsettings;
@@ -57,10 +59,14 @@ struct sql_session {
     sql_tz tz;
     size_t work_mem;
     uint32_t lock_timeout_ms;
+    uint32_t statement_timeout_ms;  /* 0: off                            */
 
     /* Transaction state.  txn is NULL when no transaction is open.
      * in_block: an explicit BEGIN; failed: an error happened in the block
-     * (every statement but ROLLBACK / COMMIT / ROLLBACK TO gets 25P02). */
+     * (every statement but ROLLBACK / COMMIT / ROLLBACK TO gets 25P02).
+     * With sync_pipeline, txn may stay open outside a block: the implicit
+     * transaction of a pipeline, ended by sync(); failed then means one of
+     * its statements failed (sync() rolls it back). */
     sql_txn *txn;
     bool in_block;
     bool failed;
@@ -72,7 +78,23 @@ struct sql_session {
     sql_set_undo *undo;
     size_t nundo, capundo;
 
+    /* SQL_CANCEL_USER / SQL_CANCEL_TIMEOUT (engine.h) stop the running
+     * statement; 0 lets it run. */
     _Atomic int cancel;
+
+    /* statement_timeout: while a statement runs with a timeout the
+     * session sits in the engine's timer list (sql.c).  st_next, st_prev,
+     * st_linked and st_deadline are guarded by the timer's mutex;
+     * st_armed belongs to the session's thread. */
+    sql_session *st_next, *st_prev;
+    bool st_linked, st_armed;
+    int64_t st_deadline;            /* CLOCK_MONOTONIC nanoseconds       */
+
+    /* Portals: txn_gen counts ended transactions (a portal of an ended
+     * transaction is gone, 34000); live lists the portals holding an open
+     * cursor, closed when their transaction ends. */
+    uint64_t txn_gen;
+    struct dc_sql_portal *live;
 };
 
 #endif

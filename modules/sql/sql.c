@@ -20,6 +20,7 @@
 
 #include "datacave/module.h"
 #include "datacave/sql.h"
+#include "sql/gc.h"
 #include "sql/binder.h"
 #include "sql/catalog.h"
 #include "sql/copy.h"
@@ -178,31 +179,73 @@ static bool parse_memory(const char *v, size_t *out)
     return true;
 }
 
-/* "5s", "100ms", "2min", "100" (ms) -> milliseconds. */
+/* A duration setting's value -> milliseconds, as PostgreSQL reads its
+ * time settings: a number (fractions allowed, rounded to the nearest
+ * millisecond) with an optional unit "ms" (the default), "s", "min", "h"
+ * or "d"; at most INT32_MAX ms.  false when malformed or out of range. */
 static bool parse_duration_ms(const char *v, uint64_t *out)
 {
+    while (*v == ' ')
+        v++;
+    if (!((*v >= '0' && *v <= '9') || *v == '.'))
+        return false;
     char *end;
     errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
+    double n = strtod(v, &end);
     if (errno || end == v)
         return false;
+    for (const char *c = v; c < end; c++)
+        if (!((*c >= '0' && *c <= '9') || *c == '.' || *c == 'e' ||
+              *c == 'E' || *c == '+' || *c == '-'))
+            return false;   /* no hexadecimal, inf or nan */
     while (*end == ' ')
         end++;
-    unsigned long long mul;
-    if (*end == '\0' || strcmp(end, "ms") == 0)
+    size_t ul = 0;
+    while (end[ul] && end[ul] != ' ')
+        ul++;
+    double mul;
+    if (ul == 0 || (ul == 2 && strncmp(end, "ms", 2) == 0))
         mul = 1;
-    else if (strcmp(end, "s") == 0)
+    else if (ul == 1 && *end == 's')
         mul = 1000;
-    else if (strcmp(end, "min") == 0)
+    else if (ul == 3 && strncmp(end, "min", 3) == 0)
         mul = 60000;
-    else if (strcmp(end, "h") == 0)
+    else if (ul == 1 && *end == 'h')
         mul = 3600000;
+    else if (ul == 1 && *end == 'd')
+        mul = 86400000;
     else
         return false;
-    if (n > UINT32_MAX / mul)
+    for (const char *c = end + ul; *c; c++)
+        if (*c != ' ')
+            return false;
+    double ms = n * mul + 0.5;
+    if (!(ms >= 0) || ms >= (double)INT32_MAX + 1)
         return false;
-    *out = n * mul;
+    *out = (uint64_t)ms;
     return true;
+}
+
+/* Milliseconds in the form PostgreSQL shows them: "0", or in the largest
+ * unit that divides them ("300ms", "2s", "1min", "1h", "1d"). */
+static void format_duration_ms(uint64_t ms, char *out, size_t cap)
+{
+    static const struct {
+        const char *unit;
+        uint64_t ms;
+    } units[] = {{"d", 86400000}, {"h", 3600000}, {"min", 60000},
+                 {"s", 1000}};
+    if (ms == 0) {
+        snprintf(out, cap, "0");
+        return;
+    }
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (ms % units[i].ms == 0) {
+            snprintf(out, cap, "%llu%s",
+                     (unsigned long long)(ms / units[i].ms), units[i].unit);
+            return;
+        }
+    snprintf(out, cap, "%llums", (unsigned long long)ms);
 }
 
 static int parse_isolation(const char *v, sql_isolation *iso, dc_error *err)
@@ -275,6 +318,7 @@ static int setting_check(sql_session *s, int i, const char *v, char *out,
             return dc_error_set(err, DC_EINVAL, "22023",
                                 "invalid value for parameter \"%s\": \"%s\"",
                                 name, v);
+        format_duration_ms(ms, out, cap);
         return DC_OK;
     }
     if (strcmp(name, "extra_float_digits") == 0) {
@@ -347,6 +391,10 @@ static void setting_applied(sql_session *s, int i)
             if (s->txn)
                 sql_txn_set_lock_timeout(s->txn, s->lock_timeout_ms);
         }
+    } else if (strcmp(name, "statement_timeout") == 0) {
+        uint64_t ms;
+        if (parse_duration_ms(v, &ms))
+            s->statement_timeout_ms = (uint32_t)ms;
     }
 }
 
@@ -399,6 +447,153 @@ static void settings_undo(sql_session *s, size_t to, bool only_local,
     }
 }
 
+/* ==== statement_timeout ==================================================== */
+
+/* One thread per engine, started by the first statement that runs with a
+ * statement_timeout, ends statements at their deadline: it sets the
+ * session's cancel flag to SQL_CANCEL_TIMEOUT, which the loops over rows
+ * (sql_check_cancel) and lock waits (txn.c) notice.  A statement without a
+ * timeout never touches it; one with a timeout links its session into the
+ * list at start and out at the end (stimer_arm / stimer_disarm). */
+typedef struct sql_stimer {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;          /* on CLOCK_MONOTONIC                    */
+    pthread_t th;
+    bool started, stop;
+    int64_t wake;               /* when the thread wakes up next         */
+    sql_session *armed;         /* sessions with a deadline              */
+} sql_stimer;
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void stimer_unlink(sql_stimer *t, sql_session *s)
+{
+    if (s->st_prev)
+        s->st_prev->st_next = s->st_next;
+    else
+        t->armed = s->st_next;
+    if (s->st_next)
+        s->st_next->st_prev = s->st_prev;
+    s->st_next = s->st_prev = NULL;
+    s->st_linked = false;
+}
+
+static void *stimer_main(void *arg)
+{
+    sql_stimer *t = arg;
+    pthread_mutex_lock(&t->mu);
+    while (!t->stop) {
+        int64_t now = mono_ns(), next = INT64_MAX;
+        for (sql_session *s = t->armed, *nx; s; s = nx) {
+            nx = s->st_next;
+            if (s->st_deadline <= now) {
+                /* A cancel request that came first keeps its reason. */
+                int zero = 0;
+                atomic_compare_exchange_strong(&s->cancel, &zero,
+                                               SQL_CANCEL_TIMEOUT);
+                stimer_unlink(t, s);
+            } else if (s->st_deadline < next) {
+                next = s->st_deadline;
+            }
+        }
+        t->wake = next;
+        if (next == INT64_MAX) {
+            pthread_cond_wait(&t->cv, &t->mu);
+        } else {
+            struct timespec ts = {(time_t)(next / 1000000000),
+                                  (long)(next % 1000000000)};
+            pthread_cond_timedwait(&t->cv, &t->mu, &ts);
+        }
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+static int stimer_new(sql_stimer **out, dc_error *err)
+{
+    sql_stimer *t = calloc(1, sizeof *t);
+    if (!t)
+        return oom(err);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&t->mu, NULL);
+    t->wake = INT64_MAX;
+    *out = t;
+    return DC_OK;
+}
+
+static void stimer_free(sql_stimer *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->stop = true;
+    pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    if (t->started)
+        pthread_join(t->th, NULL);
+    pthread_cond_destroy(&t->cv);
+    pthread_mutex_destroy(&t->mu);
+    free(t);
+}
+
+/* A statement starts: its deadline is statement_timeout from now (none
+ * when it is 0).  Should the thread fail to start, statements run
+ * without a deadline. */
+static void stimer_arm(sql_session *s)
+{
+    sql_stimer *t = s->eng->stimer;
+    if (!s->statement_timeout_ms || !t)
+        return;
+    pthread_mutex_lock(&t->mu);
+    if (!t->started) {
+        if (pthread_create(&t->th, NULL, stimer_main, t) != 0) {
+            pthread_mutex_unlock(&t->mu);
+            return;
+        }
+        t->started = true;
+    }
+    s->st_deadline = mono_ns() + (int64_t)s->statement_timeout_ms * 1000000;
+    s->st_prev = NULL;
+    s->st_next = t->armed;
+    if (t->armed)
+        t->armed->st_prev = s;
+    t->armed = s;
+    s->st_linked = true;
+    s->st_armed = true;
+    if (s->st_deadline < t->wake)
+        pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* The statement ended with rc (error in *err).  A timeout that fired is
+ * cleared so that it does not stop the next statement; a 57014 it caused
+ * says so (lock waits report every cancel as a user request). */
+static void stimer_disarm(sql_session *s, int rc, dc_error *err)
+{
+    if (!s->st_armed)
+        return;
+    sql_stimer *t = s->eng->stimer;
+    pthread_mutex_lock(&t->mu);
+    if (s->st_linked)
+        stimer_unlink(t, s);
+    pthread_mutex_unlock(&t->mu);
+    s->st_armed = false;
+    int timeout = SQL_CANCEL_TIMEOUT;
+    if (atomic_compare_exchange_strong(&s->cancel, &timeout, 0) && rc &&
+        err && strcmp(err->sqlstate, "57014") == 0)
+        dc_error_set(err, DC_ECANCELED, "57014",
+                     "canceling statement due to statement timeout");
+}
+
 /* ==== transactions ========================================================= */
 
 static void sps_clear(sql_session *s)
@@ -410,6 +605,8 @@ static void sps_clear(sql_session *s)
     }
     s->nsps = 0;
 }
+
+static void portals_txn_end(sql_session *s);
 
 /* Open the session's transaction when none is open. */
 static int ensure_txn(sql_session *s, dc_error *err)
@@ -448,6 +645,8 @@ static int end_txn(sql_session *s, bool commit, const dc_sql_sink *sink,
                    dc_error *err)
 {
     int rc = DC_OK;
+    /* Portals end with their transaction; their cursors close first. */
+    portals_txn_end(s);
     sps_clear(s);
     if (s->txn) {
         if (commit)
@@ -462,6 +661,7 @@ static int end_txn(sql_session *s, bool commit, const dc_sql_sink *sink,
     s->failed = false;
     s->next_iso = (sql_isolation)-1;
     s->next_read_only = -1;
+    s->txn_gen++;
     return rc;
 }
 
@@ -527,12 +727,16 @@ static int run_tx(sql_session *s, const sql_transaction *tx,
         s->in_block = true;
         return complete(sink, "BEGIN");
     case TX_COMMIT: {
-        if (!s->in_block && !s->txn) {
+        /* Outside a block, an implicit transaction (a multi-statement
+         * query, or a pipeline before Sync) may be open: PostgreSQL warns
+         * and ends it all the same. */
+        if (!s->in_block) {
             rc = notice(sink, DC_SEV_WARNING, "25P01",
                         "there is no transaction in progress");
             if (rc)
                 return rc;
-            return complete(sink, "COMMIT");
+            if (!s->txn)
+                return complete(sink, "COMMIT");
         }
         bool failed = s->failed;
         rc = end_txn(s, !failed, sink, err);
@@ -541,12 +745,13 @@ static int run_tx(sql_session *s, const sql_transaction *tx,
         return complete(sink, failed ? "ROLLBACK" : "COMMIT");
     }
     case TX_ROLLBACK:
-        if (!s->in_block && !s->txn) {
+        if (!s->in_block) {
             rc = notice(sink, DC_SEV_WARNING, "25P01",
                         "there is no transaction in progress");
             if (rc)
                 return rc;
-            return complete(sink, "ROLLBACK");
+            if (!s->txn)
+                return complete(sink, "ROLLBACK");
         }
         end_txn(s, false, sink, NULL);
         return complete(sink, "ROLLBACK");
@@ -1146,9 +1351,12 @@ static int run_in_txn(sql_session *s, const sql_stmt *st, const char *src,
         break;
     }
     case STMT_VACUUM: {
-        /* Space is reclaimed by compaction; ANALYZE (alone or with
-         * VACUUM) counts rows for the planner. */
+        /* Space is reclaimed by compaction; VACUUM waits until the keys
+         * of dropped relations are deleted (sql/gc.c).  ANALYZE (alone or
+         * with VACUUM) counts rows for the planner. */
         const sql_vacuum *v = st->u.vacuum;
+        if (!v->is_analyze)
+            sql_gc_wait(r.ctx.eng);
         if (v->is_analyze || v->analyze) {
             size_t n = SQL_LIST_LEN(v->tables);
             if (n == 0)
@@ -1182,12 +1390,21 @@ static int run_in_txn(sql_session *s, const sql_stmt *st, const char *src,
     return rc;
 }
 
+/* The statements that a failed block still runs: those that end it or
+ * roll it back (PostgreSQL's transaction exit statements). */
 static bool is_block_end(const sql_stmt *st)
 {
     if (st->kind != STMT_TRANSACTION)
         return false;
     int k = st->u.tx->kind;
     return k == TX_COMMIT || k == TX_ROLLBACK || k == TX_ROLLBACK_TO;
+}
+
+static int failed_error(dc_error *err)
+{
+    return dc_error_set(err, DC_EINVAL, "25P02",
+                        "current transaction is aborted, commands ignored "
+                        "until end of transaction block");
 }
 
 /* ==== databases in use ====================================================== */
@@ -1292,15 +1509,22 @@ static int run_drop_database(sql_session *s, const sql_stmt *st,
     return rc;
 }
 
-/* Run one statement.  `implicit`: part of a multi-statement exec() outside
- * a block (the caller commits the group). */
+/* How a statement run outside a transaction block ends. */
+typedef enum run_mode {
+    RUN_AUTOCOMMIT,     /* commits (or rolls back) on its own             */
+    RUN_GROUP,          /* one of several statements of one exec(): the
+                         * caller commits the group                       */
+    RUN_PIPELINE        /* a portal of a sync_pipeline session: the
+                         * implicit transaction stays open until sync(),
+                         * an error marks it failed                       */
+} run_mode;
+
+/* Run one statement; `mode` applies outside a transaction block. */
 static int run_stmt(sql_session *s, const sql_stmt *st, const char *src,
-                    bool implicit, const dc_sql_sink *sink, dc_error *err)
+                    run_mode mode, const dc_sql_sink *sink, dc_error *err)
 {
     if (s->failed && !is_block_end(st))
-        return dc_error_set(err, DC_EINVAL, "25P02",
-                            "current transaction is aborted, commands "
-                            "ignored until end of transaction block");
+        return failed_error(err);
     int rc = check_permission(s, st, err);
     if (rc)
         return rc;
@@ -1318,8 +1542,9 @@ static int run_stmt(sql_session *s, const sql_stmt *st, const char *src,
         else
             rc = run_reset(s, st->u.show, sink, err);
         /* Any error inside a block fails the block, as in PostgreSQL
-         * (COMMIT's own failure has ended the transaction already). */
-        if (rc && s->in_block)
+         * (COMMIT's own failure has ended the transaction already); in a
+         * pipeline it fails the implicit transaction. */
+        if (rc && (s->in_block || mode == RUN_PIPELINE))
             s->failed = true;
         return rc;
     default:
@@ -1327,16 +1552,25 @@ static int run_stmt(sql_session *s, const sql_stmt *st, const char *src,
     }
     bool drop_db = st->kind == STMT_DROP && st->u.drop->what == OBJ_DATABASE;
     if (st->kind == STMT_CREATE_DATABASE || drop_db) {
-        if (s->in_block || implicit || s->txn) {
-            rc = dc_error_set(err, DC_EINVAL, "25001",
-                              "%s cannot run inside a transaction block",
-                              drop_db ? "DROP DATABASE" : "CREATE DATABASE");
-            if (s->in_block)
+        /* As in PostgreSQL, the first statement of a pipeline may be one
+         * of these (it commits at once); a later one is refused. */
+        const char *what = drop_db ? "DROP DATABASE" : "CREATE DATABASE";
+        if (s->in_block || mode == RUN_GROUP || s->txn) {
+            if (!s->in_block && mode == RUN_PIPELINE)
+                rc = dc_error_set(err, DC_EINVAL, "25001",
+                                  "%s cannot be executed within a pipeline",
+                                  what);
+            else
+                rc = dc_error_set(err, DC_EINVAL, "25001",
+                                  "%s cannot run inside a transaction block",
+                                  what);
+            if (s->in_block || mode == RUN_PIPELINE)
                 s->failed = true;
             return rc;
         }
         if (drop_db)
             return run_drop_database(s, st, src, sink, err);
+        mode = RUN_AUTOCOMMIT;
     }
     rc = run_in_txn(s, st, src, sink, err);
     if (s->in_block) {
@@ -1344,9 +1578,16 @@ static int run_stmt(sql_session *s, const sql_stmt *st, const char *src,
             s->failed = true;
         return rc;
     }
-    if (implicit) {
+    if (mode == RUN_GROUP) {
         if (rc)
             end_txn(s, false, sink, NULL);
+        return rc;
+    }
+    if (mode == RUN_PIPELINE) {
+        /* sync() rolls the failed transaction back: the portals of the
+         * pipeline may still hold cursors on it. */
+        if (rc)
+            s->failed = true;
         return rc;
     }
     /* Autocommit. */
@@ -1379,14 +1620,16 @@ static int sql_session_open(void *instance, const dc_sql_session_options *o,
     s->can_read = o ? o->can_read : true;
     s->can_write = o ? o->can_write : true;
     s->is_admin = o ? o->is_admin : true;
+    s->sync_pipeline = o && DC_HAS_FIELD(o, dc_sql_session_options,
+                                         sync_pipeline) && o->sync_pipeline;
     s->work_mem = eng->work_mem;
     s->next_iso = (sql_isolation)-1;
     s->next_read_only = -1;
     settings_init(s);
     int k = setting_find(s, "lock_timeout");
     if (k >= 0) {
-        snprintf(s->settings[k].value, sizeof s->settings[k].value, "%ums",
-                 eng->lock_timeout_ms);
+        format_duration_ms(eng->lock_timeout_ms, s->settings[k].value,
+                           sizeof s->settings[k].value);
         memcpy(s->settings[k].reset_value, s->settings[k].value,
                sizeof s->settings[k].reset_value);
         s->lock_timeout_ms = eng->lock_timeout_ms;
@@ -1401,6 +1644,7 @@ static void sql_session_close(dc_sql_session *ds)
     sql_session *s = (sql_session *)ds;
     if (!s)
         return;
+    stimer_disarm(s, DC_OK, NULL);
     end_txn(s, false, NULL, NULL);
     db_leave(s->eng, s->database);
     free(s->sps);
@@ -1433,7 +1677,12 @@ static int sql_exec(dc_sql_session *ds, const char *sql, size_t len,
     bool implicit = !s->in_block && n > 1;
     for (size_t i = 0; i < n && rc == DC_OK; i++) {
         const sql_stmt *st = stmts->items[i];
-        rc = run_stmt(s, st, src, implicit && !s->in_block, sink, err);
+        /* statement_timeout covers each statement of the string. */
+        stimer_arm(s);
+        rc = run_stmt(s, st, src,
+                      implicit && !s->in_block ? RUN_GROUP : RUN_AUTOCOMMIT,
+                      sink, err);
+        stimer_disarm(s, rc, err);
     }
     /* An implicit group that is still open commits (or was rolled back by
      * the failing statement). */
@@ -1450,9 +1699,9 @@ static int sql_exec(dc_sql_session *ds, const char *sql, size_t len,
 static char sql_txn_status(const dc_sql_session *ds)
 {
     const sql_session *s = (const sql_session *)ds;
-    if (s->failed)
-        return 'E';
-    return s->in_block ? 'T' : 'I';
+    if (!s->in_block)
+        return 'I';
+    return s->failed ? 'E' : 'T';
 }
 
 /* ---- prepared statements and portals ---------------------------------- */
@@ -1479,7 +1728,61 @@ struct dc_sql_portal {
     bool run_open;
     const sql_plan *plan;
     sql_cursor *cur;
+    /* The portal belongs to the transaction open (or, in a pipeline or a
+     * block, about to open) when it was bound: txn_gen of the session
+     * then.  Without sync_pipeline, a portal bound outside any
+     * transaction joins the one it starts in (gen_set false until then).
+     * gone: its transaction ended; fetching it is 34000. */
+    uint64_t gen;
+    bool gen_set, gone;
+    dc_sql_portal *lnext, *lprev;  /* the session's live list          */
+    bool linked;
 };
+
+static void live_link(sql_session *s, dc_sql_portal *p)
+{
+    p->lprev = NULL;
+    p->lnext = s->live;
+    if (s->live)
+        s->live->lprev = p;
+    s->live = p;
+    p->linked = true;
+}
+
+static void live_unlink(sql_session *s, dc_sql_portal *p)
+{
+    if (!p->linked)
+        return;
+    if (p->lprev)
+        p->lprev->lnext = p->lnext;
+    else
+        s->live = p->lnext;
+    if (p->lnext)
+        p->lnext->lprev = p->lprev;
+    p->lnext = p->lprev = NULL;
+    p->linked = false;
+}
+
+/* The session's transaction ends: close the cursors of its portals while
+ * it still exists, and mark them gone. */
+static void portals_txn_end(sql_session *s)
+{
+    while (s->live) {
+        dc_sql_portal *p = s->live;
+        live_unlink(s, p);
+        if (p->cur) {
+            sql_exec_close(p->cur);
+            p->cur = NULL;
+        }
+        if (p->run_open) {
+            stmt_ctx_close(&p->run);
+            p->run_open = false;
+        }
+        p->finished = true;
+        p->own_txn = false;
+        p->gone = true;
+    }
+}
 
 static bool plannable(const sql_stmt *st)
 {
@@ -1492,10 +1795,6 @@ static int sql_prepare(dc_sql_session *ds, const char *sql, size_t len,
                        dc_sql_stmt **out, dc_error *err)
 {
     sql_session *s = (sql_session *)ds;
-    if (s->failed)
-        return dc_error_set(err, DC_EINVAL, "25P02",
-                            "current transaction is aborted, commands "
-                            "ignored until end of transaction block");
     dc_sql_stmt *p = calloc(1, sizeof *p);
     if (!p)
         return oom(err);
@@ -1514,6 +1813,13 @@ static int sql_prepare(dc_sql_session *ds, const char *sql, size_t len,
                             "statement");
     }
     p->stmt = SQL_LIST_LEN(stmts) ? stmts->items[0] : NULL;
+    /* In a failed block only what ends it may be prepared (and an empty
+     * statement), as in PostgreSQL. */
+    if (s->failed && p->stmt && !is_block_end(p->stmt)) {
+        sql_arena_free(p->arena);
+        free(p);
+        return failed_error(err);
+    }
     if (!(p->src = sql_arena_strndup(p->arena, sql, len)))
         goto nomem;
     p->ptypes = sql_arena_alloc(p->arena, sizeof(uint32_t) * SQL_MAX_PARAMS);
@@ -1603,6 +1909,8 @@ static int sql_portal_open(dc_sql_stmt *st, const dc_value *params,
                            uint32_t nparams, dc_sql_portal **out,
                            dc_error *err)
 {
+    if (st->sess->failed && st->stmt && !is_block_end(st->stmt))
+        return failed_error(err);
     if (nparams != st->nparams)
         return dc_error_set(err, DC_EINVAL, "08P01",
                             "bind message supplies %u parameters, but "
@@ -1612,6 +1920,9 @@ static int sql_portal_open(dc_sql_stmt *st, const dc_value *params,
     if (!p)
         return oom(err);
     p->st = st;
+    sql_session *s = st->sess;
+    p->gen = s->txn_gen;
+    p->gen_set = s->txn || s->in_block || s->sync_pipeline;
     if (!(p->arena = sql_arena_new())) {
         free(p);
         return oom(err);
@@ -1658,6 +1969,7 @@ static int portal_finish(dc_sql_portal *p, bool ok, const dc_sql_sink *sink,
 {
     sql_session *s = p->st->sess;
     int rc = DC_OK;
+    live_unlink(s, p);
     if (p->cur) {
         sql_exec_close(p->cur);
         p->cur = NULL;
@@ -1669,15 +1981,19 @@ static int portal_finish(dc_sql_portal *p, bool ok, const dc_sql_sink *sink,
     p->finished = true;
     if (p->own_txn) {
         p->own_txn = false;
-        if (!s->in_block)
+        if (!s->in_block) {
             rc = end_txn(s, ok, sink, err);
-    } else if (!ok && s->in_block) {
+            p->gen = s->txn_gen; /* its own transaction ended */
+        }
+    } else if (!ok && (s->in_block || s->sync_pipeline)) {
+        /* A failed block; or a failed implicit transaction of a pipeline,
+         * rolled back by sync(). */
         s->failed = true;
     }
     return rc;
 }
 
-static int sql_portal_fetch(dc_sql_portal *p, uint64_t max_rows,
+static int portal_fetch_run(dc_sql_portal *p, uint64_t max_rows,
                             const dc_sql_sink *sink, bool *suspended,
                             dc_error *err)
 {
@@ -1685,6 +2001,16 @@ static int sql_portal_fetch(dc_sql_portal *p, uint64_t max_rows,
     const sql_stmt *st = p->st->stmt;
     *suspended = false;
     int rc;
+    if (p->gen_set && p->gen != s->txn_gen)
+        p->gone = true;
+    if (p->gone) {
+        /* As PostgreSQL's portals, which end with their transaction (the
+         * caller knows the portal's name; this module does not). */
+        rc = dc_error_set(err, DC_ENOTFOUND, "34000",
+                          "portal does not exist");
+        dc_error_detail(err, "The transaction of the portal has ended.");
+        return rc;
+    }
     if (!st)
         return DC_OK; /* empty query: the caller answers EmptyQueryResponse */
     if (p->finished) {
@@ -1697,30 +2023,39 @@ static int sql_portal_fetch(dc_sql_portal *p, uint64_t max_rows,
         return complete(sink, tag0);
     }
     if (!p->started) {
-        atomic_store(&s->cancel, 0);
+        /* A cancel request left from before does not stop this statement
+         * (a statement_timeout just armed may). */
+        int user = SQL_CANCEL_USER;
+        atomic_compare_exchange_strong(&s->cancel, &user, 0);
         p->started = true;
         if (!plannable(st)) {
             /* Utility statements run whole, through the simple path. */
             p->finished = true;
-            if (s->failed && !is_block_end(st))
-                return dc_error_set(err, DC_EINVAL, "25P02",
-                                    "current transaction is aborted, "
-                                    "commands ignored until end of "
-                                    "transaction block");
             dc_sql_sink quiet = *sink;
             quiet.describe = NULL;
-            return run_stmt(s, st, p->st->src, false, &quiet, err);
+            rc = run_stmt(s, st, p->st->src,
+                          s->sync_pipeline ? RUN_PIPELINE : RUN_AUTOCOMMIT,
+                          &quiet, err);
+            /* The transaction it may have ended (COMMIT, autocommit) was
+             * its own: running it again stays a no-op. */
+            p->gen = s->txn_gen;
+            p->gen_set = true;
+            return rc;
         }
         if (s->failed)
-            return dc_error_set(err, DC_EINVAL, "25P02",
-                                "current transaction is aborted, commands "
-                                "ignored until end of transaction block");
+            return failed_error(err);
         if ((rc = check_permission(s, st, err)))
             return rc;
         if (!s->txn) {
             if ((rc = ensure_txn(s, err)))
                 return rc;
-            p->own_txn = !s->in_block;
+            /* In a pipeline the transaction is the pipeline's: sync()
+             * ends it. */
+            p->own_txn = !s->in_block && !s->sync_pipeline;
+        }
+        if (!p->gen_set) {
+            p->gen = s->txn_gen;
+            p->gen_set = true;
         }
         if ((rc = sql_txn_stmt_begin(s->txn, err)) ||
             (rc = stmt_ctx_open(s, &p->run, p->params, p->nparams, err))) {
@@ -1728,6 +2063,7 @@ static int sql_portal_fetch(dc_sql_portal *p, uint64_t max_rows,
             return rc;
         }
         p->run_open = true;
+        live_link(s, p);
         sql_param_types pt = {p->st->nparams, p->st->ptypes};
         sql_plan *plan;
         rc = sql_plan_stmt(&p->run.ctx, p->run.ctx.arena, st, p->st->src, &pt,
@@ -1770,6 +2106,18 @@ static int sql_portal_fetch(dc_sql_portal *p, uint64_t max_rows,
     return complete(sink, tag);
 }
 
+/* Run or continue a portal; statement_timeout covers each call. */
+static int sql_portal_fetch(dc_sql_portal *p, uint64_t max_rows,
+                            const dc_sql_sink *sink, bool *suspended,
+                            dc_error *err)
+{
+    sql_session *s = p->st->sess;
+    stimer_arm(s);
+    int rc = portal_fetch_run(p, max_rows, sink, suspended, err);
+    stimer_disarm(s, rc, err);
+    return rc;
+}
+
 static void sql_portal_close(dc_sql_portal *p)
 {
     if (!p)
@@ -1780,10 +2128,29 @@ static void sql_portal_close(dc_sql_portal *p)
     free(p);
 }
 
+/* Sync: end the implicit transaction of a pipeline (sql.h). */
+static int sql_sync(dc_sql_session *ds, bool failed, const dc_sql_sink *sink,
+                    dc_error *err)
+{
+    sql_session *s = (sql_session *)ds;
+    if (s->in_block) {
+        if (failed)
+            s->failed = true;
+        return DC_OK;
+    }
+    if (!s->txn && !s->failed)
+        return DC_OK;
+    if (failed || s->failed) {
+        end_txn(s, false, sink, NULL);
+        return DC_OK;
+    }
+    return end_txn(s, true, sink, err);
+}
+
 static void sql_cancel(dc_sql_session *ds)
 {
     sql_session *s = (sql_session *)ds;
-    atomic_store(&s->cancel, 1);
+    atomic_store(&s->cancel, SQL_CANCEL_USER);
 }
 
 static int sql_format_text(void *instance, const dc_value *v, char *out,
@@ -1856,6 +2223,7 @@ static const dc_sql_vtable sql_vtable = {
     .format_text = sql_format_text,
     .parse_text = sql_parse_text,
     .setting = vt_setting,
+    .sync = sql_sync,
 };
 
 /* ==== module lifecycle ===================================================== */
@@ -1976,9 +2344,14 @@ static int sql_init(dc_host *host, const dc_host_api *api, void **instance,
     api->config_string(host, ".databases", &dbs);
     if ((rc = ensure_databases(eng, dbs, err)))
         goto fail;
+    if ((rc = stimer_new(&eng->stimer, err)))
+        goto fail;
+    if ((rc = sql_gc_start(eng, err)))
+        goto fail;
     *instance = eng;
     return DC_OK;
 fail:
+    stimer_free(eng->stimer);
     if (eng->catalog)
         sql_catalog_unref(eng->catalog);
     if (eng->locks)
@@ -1995,6 +2368,8 @@ static void sql_shutdown(void *instance)
     sql_engine *eng = instance;
     if (!eng)
         return;
+    sql_gc_stop(eng);
+    stimer_free(eng->stimer);
     if (eng->catalog)
         sql_catalog_unref(eng->catalog);
     eng->sv->close(eng->store);

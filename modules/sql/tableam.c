@@ -496,6 +496,14 @@ static int lock_and_probe(sql_txn *txn, const sql_buf *key, sql_buf *val,
 /* ==== modifications ========================================================
  */
 
+/* a > b in key order (bytewise, a prefix first). */
+static bool sql_buf_cmp_gt(const sql_buf *a, const sql_buf *b)
+{
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->data, b->data, n);
+    return c > 0 || (c == 0 && a->len > b->len);
+}
+
 /* Per-call scratch buffers, released together. */
 typedef struct scratch {
     sql_buf key, row, ix, val;
@@ -593,6 +601,58 @@ int sql_table_insert(sql_txn *txn, const sql_table *t, const dc_value *vals,
     }
     scratch_free(&s);
     return rc;
+}
+
+int sql_table_load(sql_txn *txn, const sql_table *t, sql_loader *ld,
+                   const dc_value *vals, dc_error *err)
+{
+    if (t->pkey == NULL)
+        return sql_table_insert(txn, t, vals, NULL, err);
+    int rc = check_not_null(t, vals, err);
+    if (rc != DC_OK)
+        return rc;
+    scratch s = {ld->key, ld->row, ld->ix, ld->val};
+    rc = sql_row_key(t, vals, &s.key, err);
+    if (rc == DC_OK) {
+        size_t n = s.key.len < ld->last.len ? s.key.len : ld->last.len;
+        int c = ld->has_last ? memcmp(s.key.data, ld->last.data, n) : 1;
+        if (c == 0)
+            c = s.key.len > ld->last.len ? 1 : s.key.len < ld->last.len ? -1 : 0;
+        if (c <= 0) {
+            /* Out of order: look for it among the rows loaded so far. */
+            bool exists = false;
+            rc = sql_txn_get(txn, SQL_READ_LATEST, s.key.data, s.key.len, NULL,
+                             &exists, err);
+            if (rc == DC_OK && exists)
+                rc = unique_error(t, t->pkey, vals, err);
+        }
+    }
+    if (rc == DC_OK)
+        rc = index_check_all(txn, t, vals, &s, err);
+    if (rc == DC_OK)
+        rc = sql_row_encode(t, vals, &s.row, err);
+    if (rc == DC_OK)
+        rc = index_insert_all(txn, t, vals, s.key.data, s.key.len, &s, err);
+    if (rc == DC_OK)
+        rc =
+            sql_txn_put(txn, s.key.data, s.key.len, s.row.data, s.row.len, err);
+    if (rc == DC_OK && (!ld->has_last || sql_buf_cmp_gt(&s.key, &ld->last))) {
+        ld->last.len = 0;
+        rc = sql_buf_append(&ld->last, s.key.data, s.key.len, err);
+        ld->has_last = rc == DC_OK;
+    }
+    ld->key = s.key, ld->row = s.row, ld->ix = s.ix, ld->val = s.val;
+    return rc;
+}
+
+void sql_loader_free(sql_loader *ld)
+{
+    sql_buf_free(&ld->key);
+    sql_buf_free(&ld->row);
+    sql_buf_free(&ld->ix);
+    sql_buf_free(&ld->val);
+    sql_buf_free(&ld->last);
+    memset(ld, 0, sizeof *ld);
 }
 
 /* Conflict on one unique index (the primary key or a secondary one). */
@@ -820,6 +880,26 @@ int sql_table_fetch(sql_txn *txn, int mode, const sql_table *t,
         return rc;
     /* v lives in `mem` or in the write set: no further copy needed. */
     return row_decode(t, v, vn, vals, err);
+}
+
+int sql_table_drop_storage(sql_txn *txn, const sql_table *t, dc_error *err)
+{
+    uint8_t lo[4], hi[4];
+    rel_bounds(t->oid, lo, hi);
+    int rc = sql_txn_drop_range(txn, lo, 4, hi, 4, err);
+    for (int i = 0; rc == DC_OK && i < t->nindexes; i++)
+        if (!t->indexes[i]->primary)
+            rc = sql_index_drop_storage(txn, t->indexes[i], err);
+    return rc;
+}
+
+int sql_index_drop_storage(sql_txn *txn, const sql_index *ix, dc_error *err)
+{
+    if (ix->primary)
+        return DC_OK;
+    uint8_t lo[4], hi[4];
+    rel_bounds(ix->oid, lo, hi);
+    return sql_txn_drop_range(txn, lo, 4, hi, 4, err);
 }
 
 int sql_table_clear(sql_txn *txn, const sql_table *t, dc_error *err)

@@ -55,6 +55,20 @@ int sql_row_key(const sql_table *t, const dc_value *vals, sql_buf *key,
  * its index entries.  key_out (may be NULL) gets the row key. */
 int sql_table_insert(sql_txn *txn, const sql_table *t, const dc_value *vals,
                      sql_buf *key_out, dc_error *err);
+/* Bulk insert into a table that the transaction itself created (the copy
+ * a table rewrite fills): nothing of it is in storage and no other
+ * transaction can see it, so its rows take no locks, and while the primary
+ * keys arrive in ascending order no probe for a duplicate is needed.
+ * Otherwise the same checks as sql_table_insert.  Zero-initialise the
+ * loader; free it with sql_loader_free. */
+typedef struct sql_loader {
+    sql_buf key, row, ix, val; /* scratch */
+    sql_buf last;              /* the last primary key loaded */
+    bool has_last;
+} sql_loader;
+int sql_table_load(sql_txn *txn, const sql_table *t, sql_loader *ld,
+                   const dc_value *vals, dc_error *err);
+void sql_loader_free(sql_loader *ld);
 /* Find a row that conflicts with `vals` on unique index `ix` (NULL: any
  * unique index, the primary key first), after locking the conflicting
  * key; *found tells, conflict_key gets its row key.  For ON CONFLICT. */
@@ -75,8 +89,14 @@ int sql_table_delete(sql_txn *txn, const sql_table *t, const uint8_t *key,
 int sql_table_fetch(sql_txn *txn, int mode, const sql_table *t,
                     const uint8_t *key, size_t klen, const sql_mem *mem,
                     dc_value *vals, bool *found, dc_error *err);
-/* Remove every row and index entry of the table (TRUNCATE, DROP). */
+/* Remove every row and index entry of the table (TRUNCATE: the table
+ * stays, under the same oid). */
 int sql_table_clear(sql_txn *txn, const sql_table *t, dc_error *err);
+/* The same for a table (index) whose oid is gone after this transaction
+ * (DROP, the old copy of a rewrite): removed in the background after the
+ * commit (sql_txn_drop_range). */
+int sql_table_drop_storage(sql_txn *txn, const sql_table *t, dc_error *err);
+int sql_index_drop_storage(sql_txn *txn, const sql_index *ix, dc_error *err);
 /* Fill a new index from the table's rows (CREATE INDEX; 23505 for a
  * unique index over duplicates). */
 int sql_index_build(sql_txn *txn, const sql_table *t, const sql_index *ix,

@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "sql/catalog.h"
+#include "sql/gc.h"
 
 /* ==== arena =============================================================== */
 
@@ -152,6 +153,7 @@ struct sql_lockmgr {
      * sql_rowid_next): [rowid_next, rowid_limit) is reserved in storage. */
     pthread_mutex_t rowid_mu;
     int64_t rowid_next, rowid_limit;
+    int64_t rowid_block; /* size of the last block reserved */
     bool rowid_loaded;
 };
 
@@ -214,6 +216,8 @@ typedef struct ws_node {
 typedef struct ws_range {
     const uint8_t *lo, *hi;
     size_t lolen, hilen;
+    bool dead; /* a dropped relation's keys: queued for sql/gc.c at
+                  commit instead of deleted by the commit's batch */
 } ws_range;
 
 enum { UNDO_NODE = 1, UNDO_RANGE = 2, UNDO_CATALOG = 3 };
@@ -239,6 +243,7 @@ struct sql_txn {
     sql_isolation iso;
     bool read_only;
     bool has_writes;
+    bool queued_gc; /* the commit queued dropped relations (gc.c) */
     uint32_t lock_timeout_ms;
     _Atomic int *cancel;
 
@@ -771,8 +776,25 @@ int sql_txn_delete(sql_txn *t, const uint8_t *key, size_t klen, dc_error *err)
     return rc ? rc : ws_set(t, key, klen, WS_DEL, NULL, 0, err);
 }
 
+static int txn_range(sql_txn *t, const uint8_t *lo, size_t lolen,
+                     const uint8_t *hi, size_t hilen, bool dead, dc_error *err);
+
 int sql_txn_delete_range(sql_txn *t, const uint8_t *lo, size_t lolen,
                          const uint8_t *hi, size_t hilen, dc_error *err)
+{
+    return txn_range(t, lo, lolen, hi, hilen, false, err);
+}
+
+int sql_txn_drop_range(sql_txn *t, const uint8_t *lo, size_t lolen,
+                       const uint8_t *hi, size_t hilen, dc_error *err)
+{
+    if (lolen + 6 > SQL_GC_KEY_MAX || hilen > SQL_GC_KEY_MAX)
+        return txn_range(t, lo, lolen, hi, hilen, false, err);
+    return txn_range(t, lo, lolen, hi, hilen, true, err);
+}
+
+static int txn_range(sql_txn *t, const uint8_t *lo, size_t lolen,
+                     const uint8_t *hi, size_t hilen, bool dead, dc_error *err)
 {
     int rc = check_writable(t, err);
     if (rc != DC_OK)
@@ -790,7 +812,8 @@ int sql_txn_delete_range(sql_txn *t, const uint8_t *lo, size_t lolen,
     ws_range r = {.lo = arena_dup(&t->arena, lo, lolen),
                   .lolen = lolen,
                   .hi = arena_dup(&t->arena, hi, hilen),
-                  .hilen = hilen};
+                  .hilen = hilen,
+                  .dead = dead};
     if (r.lo == NULL || r.hi == NULL)
         return oom(err);
     if (t->nsavepoints > 0) {
@@ -1160,6 +1183,17 @@ static void txn_free(sql_txn *t)
 /* The write set as one batch: range deletes, then point ops in key order. */
 static int txn_write(sql_txn *t, dc_error *err)
 {
+    /* Dropped relations: a record for sql/gc.c, in the same batch. */
+    for (size_t i = 0; i < t->nranges; i++) {
+        if (!t->ranges[i].dead)
+            continue;
+        uint8_t k[SQL_GC_KEY_MAX];
+        size_t kn = sql_gc_key(t->ranges[i].lo, t->ranges[i].lolen, k, sizeof k);
+        int rc = sql_txn_put(t, k, kn, t->ranges[i].hi, t->ranges[i].hilen, err);
+        if (rc != DC_OK)
+            return rc;
+        t->queued_gc = true;
+    }
     size_t cap = t->nranges + (size_t)t->nnodes;
     if (cap == 0)
         return DC_OK;
@@ -1168,7 +1202,8 @@ static int txn_write(sql_txn *t, dc_error *err)
         return oom(err);
     size_t n = 0;
     for (size_t i = 0; i < t->nranges; i++)
-        ops[n++] = (dc_batch_op){.op = DC_OP_DELETE_RANGE,
+        if (!t->ranges[i].dead)
+            ops[n++] = (dc_batch_op){.op = DC_OP_DELETE_RANGE,
                                  .key = t->ranges[i].lo,
                                  .key_len = t->ranges[i].lolen,
                                  .value = t->ranges[i].hi,
@@ -1200,6 +1235,8 @@ int sql_txn_commit(sql_txn *t, dc_error *err)
         sql_catalog_publish(t->eng, t->catalog);
         t->catalog = NULL;
     }
+    if (rc == DC_OK && t->queued_gc)
+        sql_gc_kick(t->eng);
     txn_free(t);
     return rc;
 }
@@ -1273,8 +1310,12 @@ int sql_txn_meta_put(sql_txn *t, const char *name, uint64_t v, dc_error *err)
  * Rowids come from one engine-wide counter.  Blocks of them are reserved by
  * an immediate, synced write of META "rowid_next" outside any transaction,
  * so a restart continues after the last reserved block and never hands out
- * a rowid twice, whatever became of the transactions that used them. */
+ * a rowid twice, whatever became of the transactions that used them.  A
+ * block is twice the size of the one before, up to ROWID_BLOCK_MAX, so a
+ * bulk load pays a handful of synced writes, not one per ROWID_BLOCK rows;
+ * what a restart skips of the last block is at most ROWID_BLOCK_MAX. */
 #define ROWID_BLOCK 1024
+#define ROWID_BLOCK_MAX (INT64_C(1) << 20)
 
 int sql_rowid_next(sql_txn *t, int64_t *out, dc_error *err)
 {
@@ -1302,7 +1343,11 @@ int sql_rowid_next(sql_txn *t, int64_t *out, dc_error *err)
         uint8_t key[32], val[8];
         size_t kn;
         meta_key("rowid_next", key, sizeof key, &kn);
-        int64_t limit = lm->rowid_next + ROWID_BLOCK;
+        int64_t block = lm->rowid_block < ROWID_BLOCK ? ROWID_BLOCK
+                        : lm->rowid_block >= ROWID_BLOCK_MAX
+                            ? ROWID_BLOCK_MAX
+                            : lm->rowid_block * 2;
+        int64_t limit = lm->rowid_next + block;
         put_be64(val, (uint64_t)limit);
         dc_batch_op op = {.op = DC_OP_PUT,
                           .key = key,
@@ -1311,8 +1356,10 @@ int sql_rowid_next(sql_txn *t, int64_t *out, dc_error *err)
                           .value_len = 8};
         dc_write_options wo = {.size = sizeof wo, .sync = DC_SYNC_ALWAYS};
         rc = eng->sv->write(eng->store, &wo, &op, 1, NULL, err);
-        if (rc == DC_OK)
+        if (rc == DC_OK) {
             lm->rowid_limit = limit;
+            lm->rowid_block = block;
+        }
     }
     if (rc == DC_OK)
         *out = lm->rowid_next++;

@@ -111,6 +111,12 @@ int sql_txn_delete(sql_txn *t, const uint8_t *key, size_t klen,
 /* Delete every key in [lo, hi). */
 int sql_txn_delete_range(sql_txn *t, const uint8_t *lo, size_t lolen,
                          const uint8_t *hi, size_t hilen, dc_error *err);
+/* The same for the keys of a relation that is dropped by this transaction
+ * (its oid is never used again): inside the transaction the range reads
+ * as empty; the commit queues it for removal in the background (sql/gc.c)
+ * instead of deleting every key in its batch. */
+int sql_txn_drop_range(sql_txn *t, const uint8_t *lo, size_t lolen,
+                       const uint8_t *hi, size_t hilen, dc_error *err);
 
 /* Lock `key` (see above).  *changed (may be NULL) is set when the key was
  * written by another transaction that committed after this statement's

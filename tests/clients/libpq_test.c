@@ -6,7 +6,9 @@
  *
  *   libpq_test HOST PORT TEST [ARG]
  *
- * TEST is one of: basic, extended, pipeline, binary, cancel, copy, errors,
+ * TEST is one of: basic, extended, pipeline (with the implicit
+ * transaction of the messages up to Sync, and Parse of ROLLBACK in a failed
+ * block), binary, cancel (and statement_timeout), copy, errors,
  * idle N (hold N idle connections and use each), maxconn N (expect the
  * N+1-th to get 53300), malformed, rowlimit, waitfatal (connect, print
  * "ready", then expect a FATAL: 57P01 when the server stops, or the code in
@@ -234,6 +236,35 @@ static size_t cstr(uint8_t *p, const char *s)
     return l;
 }
 
+/* Parse stmt, Bind portal to it (no parameters, text results), Execute
+ * it with a row limit (0: all). */
+static void raw_pbe(raw *r, const char *portal, const char *sql,
+                    uint32_t max_rows)
+{
+    uint8_t m[512];
+    size_t n = 0;
+    n += cstr(m + n, "");
+    n += cstr(m + n, sql);
+    m[n++] = 0, m[n++] = 0;
+    raw_msg(r, 'P', m, n);
+    n = 0;
+    n += cstr(m + n, portal);
+    n += cstr(m + n, "");
+    memset(m + n, 0, 6), n += 6;
+    raw_msg(r, 'B', m, n);
+    n = cstr(m, portal);
+    put32(m + n, max_rows);
+    raw_msg(r, 'E', m, n + 4);
+}
+
+static void raw_execute(raw *r, const char *portal, uint32_t max_rows)
+{
+    uint8_t m[128];
+    size_t n = cstr(m, portal);
+    put32(m + n, max_rows);
+    raw_msg(r, 'E', m, n + 4);
+}
+
 /* ==== tests =============================================================== */
 
 static void t_basic(void)
@@ -385,6 +416,217 @@ static void t_extended(void)
     PQfinish(c);
 }
 
+/* Read a pipeline's results up to its Sync: the status and SQLSTATE of
+ * each query, in order.  Returns how many, or -1 when the Sync never came
+ * (or more than cap results did). */
+static int pipe_collect(PGconn *c, ExecStatusType *st, char (*state)[6],
+                        int cap)
+{
+    int n = 0, nulls = 0;
+    while (n <= cap) {
+        PGresult *r = PQgetResult(c);
+        if (!r) {
+            /* One NULL ends each query's results; two in a row: nothing
+             * more is coming. */
+            if (++nulls > 1)
+                return -1;
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType s = PQresultStatus(r);
+        if (s == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            return n;
+        }
+        if (n < cap) {
+            st[n] = s;
+            snprintf(state[n], 6, "%s", state_of(r));
+        }
+        n++;
+        PQclear(r);
+    }
+    return -1;
+}
+
+/* Send each statement of a NULL-terminated list with PQsendQueryParams
+ * (Parse/Bind/Describe/Execute), then one Sync. */
+static void pipe_send(PGconn *c, const char *const *sqls)
+{
+    for (int i = 0; sqls[i]; i++)
+        PQsendQueryParams(c, sqls[i], 0, NULL, NULL, NULL, NULL, 0);
+    PQpipelineSync(c);
+}
+
+/* The single value of a one-row query as a number, -1 on failure. */
+static long value_of(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    long v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+                 ? atol(PQgetvalue(r, 0, 0)) : -1;
+    if (v < 0)
+        printf("# %s: %s\n", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    return v;
+}
+
+/* The messages between two Syncs form one implicit transaction (outside a
+ * block): committed at Sync, rolled back entirely by an error; BEGIN turns
+ * it into a block, COMMIT ends it; CREATE DATABASE only alone. */
+static void t_pipeline_txn(void)
+{
+    PGconn *c = must_connect(), *c2 = must_connect();
+    run_ok(c, "DROP TABLE IF EXISTS pt");
+    run_ok(c, "CREATE TABLE pt (id int PRIMARY KEY)");
+    ExecStatusType st[8];
+    char ss[8][6];
+    check(PQenterPipelineMode(c) == 1, "enter pipeline mode");
+
+    static const char *const dup[] = {
+        "INSERT INTO pt VALUES (1)", "INSERT INTO pt VALUES (2)",
+        "INSERT INTO pt VALUES (1)", "INSERT INTO pt VALUES (3)", NULL};
+    pipe_send(c, dup);
+    int n = pipe_collect(c, st, ss, 8);
+    check(n == 4 && st[0] == PGRES_COMMAND_OK && st[1] == PGRES_COMMAND_OK &&
+              st[2] == PGRES_FATAL_ERROR && !strcmp(ss[2], "23505") &&
+              st[3] == PGRES_PIPELINE_ABORTED,
+          "pipeline with a duplicate key: 2 inserts, 23505, aborted (%d)", n);
+    check(value_of(c2, "SELECT count(*) FROM pt") == 0,
+          "an error before Sync rolls back the inserts before it");
+
+    /* Committed at Sync, and not before. */
+    PQsendQueryParams(c, "INSERT INTO pt VALUES (20)", 0, NULL, NULL, NULL,
+                      NULL, 0);
+    PQsendFlushRequest(c);
+    PQflush(c);
+    PGresult *r = PQgetResult(c);
+    check(r && PQresultStatus(r) == PGRES_COMMAND_OK,
+          "INSERT before Sync: CommandComplete (%s)",
+          r ? PQresultErrorMessage(r) : "no result");
+    PQclear(r);
+    PQclear(PQgetResult(c));
+    check(value_of(c2, "SELECT count(*) FROM pt WHERE id = 20") == 0,
+          "an Execute before Sync is not committed yet");
+    PQpipelineSync(c);
+    n = pipe_collect(c, st, ss, 8);
+    check(n == 0, "Sync after the INSERT (%d)", n);
+    check(value_of(c2, "SELECT count(*) FROM pt WHERE id = 20") == 1,
+          "Sync commits the INSERT");
+
+    /* A BEGIN inside takes the statements before it into its block. */
+    static const char *const begin[] = {
+        "INSERT INTO pt VALUES (30)", "BEGIN", "INSERT INTO pt VALUES (31)",
+        NULL};
+    pipe_send(c, begin);
+    n = pipe_collect(c, st, ss, 8);
+    check(n == 3 && st[0] == PGRES_COMMAND_OK && st[1] == PGRES_COMMAND_OK &&
+              st[2] == PGRES_COMMAND_OK,
+          "pipeline INSERT, BEGIN, INSERT (%d)", n);
+    check(PQtransactionStatus(c) == PQTRANS_INTRANS,
+          "after BEGIN in a pipeline: in a transaction block");
+    static const char *const rollback[] = {"ROLLBACK", NULL};
+    pipe_send(c, rollback);
+    n = pipe_collect(c, st, ss, 8);
+    check(n == 1 && st[0] == PGRES_COMMAND_OK, "ROLLBACK (%d)", n);
+    check(value_of(c2, "SELECT count(*) FROM pt WHERE id IN (30, 31)") == 0,
+          "ROLLBACK undoes the INSERT before BEGIN too");
+
+    /* COMMIT inside ends the implicit transaction: a later error does not
+     * undo what came before it. */
+    static const char *const commit[] = {
+        "INSERT INTO pt VALUES (40)", "COMMIT", "INSERT INTO pt VALUES (40)",
+        NULL};
+    pipe_send(c, commit);
+    n = pipe_collect(c, st, ss, 8);
+    check(n == 3 && st[0] == PGRES_COMMAND_OK && st[1] == PGRES_COMMAND_OK &&
+              st[2] == PGRES_FATAL_ERROR && !strcmp(ss[2], "23505"),
+          "pipeline INSERT, COMMIT, duplicate INSERT (%d)", n);
+    check(value_of(c2, "SELECT count(*) FROM pt WHERE id = 40") == 1,
+          "COMMIT in a pipeline commits what came before it");
+
+    /* An error outside the sql statements (Bind of a missing statement)
+     * rolls the pipeline back as well. */
+    PQsendQueryParams(c, "INSERT INTO pt VALUES (50)", 0, NULL, NULL, NULL,
+                      NULL, 0);
+    PQsendQueryPrepared(c, "no_such_stmt", 0, NULL, NULL, NULL, 0);
+    PQpipelineSync(c);
+    n = pipe_collect(c, st, ss, 8);
+    check(n == 2 && st[0] == PGRES_COMMAND_OK && st[1] == PGRES_FATAL_ERROR &&
+              !strcmp(ss[1], "26000"),
+          "pipeline INSERT, Bind of a missing statement: 26000 (%d)", n);
+    check(value_of(c2, "SELECT count(*) FROM pt WHERE id = 50") == 0,
+          "a Bind error before Sync rolls back the INSERT");
+
+    /* CREATE DATABASE may only be the first statement of a pipeline. */
+    static const char *const cdb2[] = {"SELECT 1", "CREATE DATABASE pipe_db",
+                                       NULL};
+    pipe_send(c, cdb2);
+    n = pipe_collect(c, st, ss, 8);
+    check(n == 2 && st[0] == PGRES_TUPLES_OK && st[1] == PGRES_FATAL_ERROR &&
+              !strcmp(ss[1], "25001"),
+          "CREATE DATABASE after another statement of a pipeline: 25001 "
+          "(%d %s)", n, n == 2 ? ss[1] : "");
+    static const char *const cdb[] = {"CREATE DATABASE pipe_db", NULL};
+    pipe_send(c, cdb);
+    n = pipe_collect(c, st, ss, 8);
+    check(n == 1 && st[0] == PGRES_COMMAND_OK,
+          "CREATE DATABASE alone in a pipeline (%d %s)", n,
+          n == 1 ? ss[0] : "");
+    static const char *const ddb[] = {"DROP DATABASE pipe_db", NULL};
+    pipe_send(c, ddb);
+    n = pipe_collect(c, st, ss, 8);
+    check(n == 1 && st[0] == PGRES_COMMAND_OK,
+          "DROP DATABASE alone in a pipeline (%d %s)", n, n == 1 ? ss[0] : "");
+    check(PQexitPipelineMode(c) == 1, "exit pipeline mode");
+
+    /* A failed block accepts Parse/Bind/Execute of what ends it, and only
+     * that; an error outside the sql statements fails a block too. */
+    run_ok(c, "BEGIN");
+    r = PQexec(c, "SELECT 1/0");
+    PQclear(r);
+    check(PQtransactionStatus(c) == PQTRANS_INERROR, "failed block");
+    r = PQprepare(c, "fb_sel", "SELECT 1", 0, NULL);
+    check(!strcmp(state_of(r), "25P02"), "Parse of SELECT in a failed block: "
+          "25P02 (%s)", state_of(r));
+    PQclear(r);
+    r = PQprepare(c, "fb_rb", "ROLLBACK", 0, NULL);
+    check(PQresultStatus(r) == PGRES_COMMAND_OK,
+          "Parse of ROLLBACK in a failed block (%s)", PQresultErrorMessage(r));
+    PQclear(r);
+    r = PQexecPrepared(c, "fb_rb", 0, NULL, NULL, NULL, 0);
+    check(PQresultStatus(r) == PGRES_COMMAND_OK &&
+              !strcmp(PQcmdStatus(r), "ROLLBACK") &&
+              PQtransactionStatus(c) == PQTRANS_IDLE,
+          "Bind/Execute of the prepared ROLLBACK ends the block (%s)",
+          PQresultErrorMessage(r));
+    PQclear(r);
+    run_ok(c, "BEGIN");
+    run_ok(c, "INSERT INTO pt VALUES (60)");
+    r = PQexecPrepared(c, "no_such_stmt", 0, NULL, NULL, NULL, 0);
+    check(!strcmp(state_of(r), "26000") &&
+              PQtransactionStatus(c) == PQTRANS_INERROR,
+          "Bind of a missing statement fails the block");
+    PQclear(r);
+    r = PQexecPrepared(c, "fb_rb", 0, NULL, NULL, NULL, 0);
+    check(PQresultStatus(r) == PGRES_COMMAND_OK &&
+              PQtransactionStatus(c) == PQTRANS_IDLE,
+          "the prepared ROLLBACK again (%s)", PQresultErrorMessage(r));
+    PQclear(r);
+    run_ok(c, "BEGIN");
+    PQclear(PQexec(c, "SELECT 1/0"));
+    r = PQexecParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+    check(PQresultStatus(r) == PGRES_COMMAND_OK &&
+              !strcmp(PQcmdStatus(r), "ROLLBACK") &&
+              PQtransactionStatus(c) == PQTRANS_IDLE,
+          "unnamed COMMIT in a failed block rolls back (%s %s)",
+          PQcmdStatus(r), PQresultErrorMessage(r));
+    PQclear(r);
+    check(value_of(c2, "SELECT count(*) FROM pt WHERE id = 60") == 0,
+          "the failed block was rolled back");
+    run_ok(c, "DROP TABLE pt");
+    PQfinish(c2);
+    PQfinish(c);
+}
+
 static void t_pipeline(void)
 {
     PGconn *c = must_connect();
@@ -414,6 +656,7 @@ static void t_pipeline(void)
     }
     check(PQexitPipelineMode(c) == 1, "exit pipeline mode");
     PQfinish(c);
+    t_pipeline_txn();
 }
 
 typedef struct bin_case {
@@ -519,7 +762,10 @@ static void t_cancel(void)
         PQclear(last);
         last = r;
     }
-    check(last && strcmp(state_of(last), "57014") == 0,
+    const char *msg =
+        last ? PQresultErrorField(last, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    check(last && strcmp(state_of(last), "57014") == 0 && msg &&
+              strcmp(msg, "canceling statement due to user request") == 0,
           "cancelled: 57014 (%s)", last ? PQresultErrorMessage(last) : "");
     PQclear(last);
     r = PQexec(c, "SELECT 42");
@@ -528,6 +774,140 @@ static void t_cancel(void)
           "session usable after cancel");
     PQclear(r);
     PQfreeCancel(cc);
+    PQfinish(c);
+}
+
+/* The last result of what was sent on c, waiting at most `secs` seconds
+ * (then the statement is cancelled and NULL returned: a statement that
+ * should have ended on its own did not). */
+static PGresult *last_result_within(PGconn *c, int secs)
+{
+    int sock = PQsocket(c);
+    for (int i = 0; i < secs * 10 && PQisBusy(c); i++) {
+        struct pollfd p = {sock, POLLIN, 0};
+        if (poll(&p, 1, 100) > 0 && !PQconsumeInput(c))
+            break;
+    }
+    int gave_up = PQisBusy(c);
+    if (gave_up) {
+        PGcancel *cc = PQgetCancel(c);
+        char eb[256];
+        PQcancel(cc, eb, sizeof eb);
+        PQfreeCancel(cc);
+    }
+    PGresult *r, *last = NULL;
+    while ((r = PQgetResult(c))) {
+        PQclear(last);
+        last = r;
+    }
+    if (gave_up) {
+        PQclear(last);
+        return NULL;
+    }
+    return last;
+}
+
+/* A statement that runs longer than statement_timeout fails with 57014
+ * "canceling statement due to statement timeout". */
+static void expect_timeout(PGconn *c, const char *sql, const char *what)
+{
+    PQsendQuery(c, sql);
+    PGresult *r = last_result_within(c, 60);
+    const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    check(r && strcmp(state_of(r), "57014") == 0 && m &&
+              strcmp(m, "canceling statement due to statement timeout") == 0,
+          "%s: 57014 statement timeout (%s)", what,
+          r ? PQresultErrorMessage(r) : "still running after 60 s");
+    PQclear(r);
+}
+
+/* statement_timeout: per statement, in both protocols, over lock waits;
+ * 0 turns it off. */
+static void t_statement_timeout(void)
+{
+    PGconn *c = must_connect();
+    run_ok(c, "SET statement_timeout = 300");
+    PGresult *r = run(c, "SHOW statement_timeout", PGRES_TUPLES_OK);
+    check(strcmp(PQgetvalue(r, 0, 0), "300ms") == 0, "SHOW: %s",
+          PQgetvalue(r, 0, 0));
+    PQclear(r);
+    /* A long scan (without the timeout: minutes). */
+    expect_timeout(c, "SELECT count(*) FROM generate_series(1, 100000) a, "
+                      "generate_series(1, 100000) b",
+                   "cross join");
+    r = run(c, "SELECT 42", PGRES_TUPLES_OK);
+    check(strcmp(PQgetvalue(r, 0, 0), "42") == 0, "session usable after it");
+    PQclear(r);
+    expect_timeout(c, "SELECT pg_sleep(60)", "pg_sleep");
+    /* The extended protocol: the Execute. */
+    const char *v[] = {"60"};
+    PQsendQueryParams(c, "SELECT pg_sleep($1::float8)", 1, NULL, v, NULL,
+                      NULL, 0);
+    r = last_result_within(c, 60);
+    check(r && strcmp(state_of(r), "57014") == 0 &&
+              strstr(PQresultErrorMessage(r), "statement timeout"),
+          "extended protocol: 57014 (%s)",
+          r ? PQresultErrorMessage(r) : "still running after 60 s");
+    PQclear(r);
+    /* Each statement of a query string has its own timeout: three
+     * statements of 0.3 s under a 1 s timeout all finish, and a SET
+     * earlier in the string applies to the statements after it. */
+    run_ok(c, "SET statement_timeout = '1s'");
+    PQsendQuery(c, "SELECT pg_sleep(0.3); SELECT pg_sleep(0.3); "
+                   "SELECT pg_sleep(0.3); SELECT 7");
+    r = last_result_within(c, 60);
+    check(r && PQresultStatus(r) == PGRES_TUPLES_OK &&
+              strcmp(PQgetvalue(r, 0, 0), "7") == 0,
+          "per statement in a query string (%s)",
+          r ? PQresultErrorMessage(r) : "still running after 60 s");
+    PQclear(r);
+    expect_timeout(c, "SET statement_timeout = 200; SELECT pg_sleep(60)",
+                   "SET in the same query string");
+    /* Units as PostgreSQL takes and shows them. */
+    const char *in[] = {"'1min'", "'90000'", "'1.5s'", "'2h'", "'500 ms'"};
+    const char *out[] = {"1min", "90s", "1500ms", "2h", "500ms"};
+    for (int i = 0; i < 5; i++) {
+        char q[128];
+        snprintf(q, sizeof q, "SET statement_timeout = %s", in[i]);
+        run_ok(c, q);
+        r = run(c, "SHOW statement_timeout", PGRES_TUPLES_OK);
+        check(strcmp(PQgetvalue(r, 0, 0), out[i]) == 0, "SET %s: SHOW %s",
+              in[i], PQgetvalue(r, 0, 0));
+        PQclear(r);
+    }
+    r = PQexec(c, "SET statement_timeout = '5 parsecs'");
+    check(strcmp(state_of(r), "22023") == 0, "bad unit: 22023 (%s)",
+          state_of(r));
+    PQclear(r);
+    /* 0: off. */
+    run_ok(c, "SET statement_timeout = 200");
+    expect_timeout(c, "SELECT pg_sleep(0.6)", "before SET 0");
+    run_ok(c, "SET statement_timeout = 0");
+    PQsendQuery(c, "SELECT pg_sleep(0.6), 5");
+    r = last_result_within(c, 60);
+    check(r && PQresultStatus(r) == PGRES_TUPLES_OK &&
+              strcmp(PQgetvalue(r, 0, 1), "5") == 0,
+          "statement_timeout = 0 is off (%s)",
+          r ? PQresultErrorMessage(r) : "still running after 60 s");
+    PQclear(r);
+    /* A lock wait. */
+    PGconn *h = must_connect();
+    run_ok(h, "DROP TABLE IF EXISTS stl");
+    run_ok(h, "CREATE TABLE stl (id int PRIMARY KEY, v int)");
+    run_ok(h, "INSERT INTO stl VALUES (1, 0)");
+    run_ok(h, "BEGIN");
+    run_ok(h, "UPDATE stl SET v = 1 WHERE id = 1");
+    run_ok(c, "SET statement_timeout = 300");
+    expect_timeout(c, "UPDATE stl SET v = 2 WHERE id = 1", "lock wait");
+    run_ok(h, "COMMIT");
+    r = run(c, "UPDATE stl SET v = v + 10 WHERE id = 1 RETURNING v",
+            PGRES_TUPLES_OK);
+    check(PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "11") == 0,
+          "the row after the holder committed: %s",
+          PQntuples(r) ? PQgetvalue(r, 0, 0) : "none");
+    PQclear(r);
+    run_ok(c, "DROP TABLE stl");
+    PQfinish(h);
     PQfinish(c);
 }
 
@@ -865,6 +1245,65 @@ static void t_rowlimit(void)
     raw_until(&r, 'Z', seen, sizeof seen, NULL, 0);
     check(strcmp(seen, "12IZ") == 0, "empty query: EmptyQueryResponse (%s)",
           seen);
+    /* A suspended portal ends with its transaction: COMMIT or ROLLBACK of
+     * a block, COMMIT of the implicit transaction, Sync. */
+    const char *sel = "SELECT g FROM generate_series(1, 100) AS g";
+    const char *ends[] = {"COMMIT", "ROLLBACK"};
+    for (int i = 0; i < 2; i++) {
+        const char *portal = i ? "" : "c1";
+        n = cstr(m, "BEGIN");
+        raw_msg(&r, 'Q', m, n);
+        seen[0] = 0;
+        raw_until(&r, 'Z', seen, sizeof seen, NULL, 0);
+        raw_pbe(&r, portal, sel, 10);
+        raw_pbe(&r, "e", ends[i], 0);
+        raw_execute(&r, portal, 10);
+        raw_msg(&r, 'S', NULL, 0);
+        seen[0] = 0;
+        code[0] = 0;
+        raw_until(&r, 'Z', seen, sizeof seen, code, sizeof code);
+        check(strcmp(seen, "12DDDDDDDDDDs12CEZ") == 0 &&
+                  strcmp(code, "34000") == 0,
+              "portal \"%s\" after %s: 34000 (%s %s)", portal, ends[i], seen,
+              code);
+    }
+    raw_pbe(&r, "c2", sel, 3);
+    raw_pbe(&r, "", "COMMIT", 0);    /* WARNING 25P01, then commits */
+    raw_execute(&r, "c2", 3);
+    raw_msg(&r, 'S', NULL, 0);
+    seen[0] = 0;
+    code[0] = 0;
+    raw_until(&r, 'Z', seen, sizeof seen, code, sizeof code);
+    check(strcmp(seen, "12DDDs12NCEZ") == 0 && strcmp(code, "34000") == 0,
+          "portal after COMMIT of the implicit transaction: 34000 (%s %s)",
+          seen, code);
+    raw_pbe(&r, "c3", sel, 3);
+    raw_msg(&r, 'S', NULL, 0);
+    raw_execute(&r, "c3", 3);
+    raw_msg(&r, 'S', NULL, 0);
+    seen[0] = 0;
+    code[0] = 0;
+    raw_until(&r, 'Z', seen, sizeof seen, NULL, 0);
+    raw_until(&r, 'Z', seen + strlen(seen), sizeof seen - strlen(seen), code,
+              sizeof code);
+    check(strcmp(seen, "12DDDsZEZ") == 0 && strcmp(code, "34000") == 0,
+          "portal after Sync: 34000 (%s %s)", seen, code);
+    /* Within the block the portal goes on. */
+    n = cstr(m, "BEGIN");
+    raw_msg(&r, 'Q', m, n);
+    raw_until(&r, 'Z', seen, sizeof seen, NULL, 0);
+    raw_pbe(&r, "c4", sel, 3);
+    raw_pbe(&r, "", "SELECT 1", 0);
+    raw_execute(&r, "c4", 0);
+    raw_pbe(&r, "", "COMMIT", 0);
+    raw_msg(&r, 'S', NULL, 0);
+    char all[256] = "", want[256] = "12DDDs12DC";
+    raw_until(&r, 'Z', all, sizeof all, NULL, 0);
+    for (int i = 0; i < 97; i++)
+        strcat(want, "D");
+    strcat(want, "C12CZ");
+    check(strcmp(all, want) == 0, "portal in its block: the rest of its rows "
+          "(%s)", all);
     raw_msg(&r, 'X', NULL, 0);
     close(r.fd);
 }
@@ -958,7 +1397,10 @@ int main(int argc, char **argv)
     else if (!strcmp(t, "extended")) t_extended();
     else if (!strcmp(t, "pipeline")) t_pipeline();
     else if (!strcmp(t, "binary")) t_binary();
-    else if (!strcmp(t, "cancel")) t_cancel();
+    else if (!strcmp(t, "cancel")) {
+        t_cancel();
+        t_statement_timeout();
+    }
     else if (!strcmp(t, "copy")) t_copy();
     else if (!strcmp(t, "errors")) t_errors();
     else if (!strcmp(t, "idle")) t_idle(n);

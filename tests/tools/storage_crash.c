@@ -958,6 +958,8 @@ static int do_corrupt(const char *file, const char *what, uint64_t seed)
             size_t len = get32(buf + o + 4);
             if (len > size - o - 8)
                 break;
+            if (len == 0 && get32(buf + o) == 0)
+                break; /* the zeros a segment is extended by: its end */
             offs[n] = o;
             lens[n] = len;
             n++;

@@ -458,6 +458,349 @@ static void test_prepared(void **state)
     E.vt->session_close(s);
 }
 
+/* Prepare, bind and run sql with up to one int4 parameter (NULL: none);
+ * returns the status, the tag in r->tag and the error in *err. */
+static int run_portal(dc_sql_session *s, const char *sql, const int *param,
+                      result *r, dc_error *err)
+{
+    memset(r, 0, sizeof *r);
+    dc_error_init(err);
+    dc_sql_stmt *st;
+    int rc = E.vt->prepare(s, sql, strlen(sql), NULL, 0, &st, err);
+    if (rc)
+        return rc;
+    dc_value v = {.type = DC_TYPE_INT4, .typmod = -1,
+                  .u.i = param ? *param : 0};
+    dc_sql_portal *po;
+    rc = E.vt->portal_open(st, param ? &v : NULL, param ? 1 : 0, &po, err);
+    if (rc == 0) {
+        dc_sql_sink sink = {.size = sizeof sink, .ud = r, .row = r_row,
+                            .complete = r_complete, .notice = r_notice};
+        bool susp;
+        rc = E.vt->portal_fetch(po, 0, &sink, &susp, err);
+        E.vt->portal_close(po);
+    }
+    E.vt->stmt_close(st);
+    return rc;
+}
+
+static void insert_ok(dc_sql_session *s, int id)
+{
+    result r;
+    dc_error err;
+    if (run_portal(s, "INSERT INTO t VALUES ($1)", &id, &r, &err) != 0)
+        fail_msg("INSERT %d failed: %s %s", id, err.sqlstate, err.message);
+    assert_string_equal(r.tag, "INSERT 0 1");
+}
+
+static int sync_(dc_sql_session *s, bool failed)
+{
+    dc_error err;
+    dc_error_init(&err);
+    return E.vt->sync(s, failed, NULL, &err);
+}
+
+/* Sessions opened with sync_pipeline: the portals run up to sync() form
+ * one implicit transaction (outside a block); without it each portal
+ * commits on its own. */
+static void test_pipeline(void **state)
+{
+    (void)state;
+    assert_true(DC_HAS_FIELD(E.vt, dc_sql_vtable, sync) && E.vt->sync);
+    dc_sql_session *other = open_session();
+    q(other, "CREATE TABLE t (id int PRIMARY KEY)");
+    dc_sql_session_options o = {.size = sizeof o, .user = "tester",
+                                .database = "default", .can_read = true,
+                                .can_write = true, .is_admin = true,
+                                .sync_pipeline = true};
+    dc_sql_session *s = NULL;
+    dc_error err;
+    dc_error_init(&err);
+    assert_int_equal(E.vt->session_open(E.inst, &o, &s, &err), 0);
+
+    /* Committed at sync(), not when the portal finishes. */
+    insert_ok(s, 1);
+    insert_ok(s, 2);
+    Q(other, "SELECT count(*) FROM t", "0\n");
+    assert_int_equal(E.vt->txn_status(s), 'I');
+    assert_int_equal(sync_(s, false), 0);
+    Q(other, "SELECT count(*) FROM t", "2\n");
+    /* A statement that fails: sync() rolls back the whole pipeline. */
+    insert_ok(s, 3);
+    result r;
+    int one = 1;
+    assert_int_not_equal(run_portal(s, "INSERT INTO t VALUES ($1)", &one, &r,
+                                    &err), 0);
+    assert_string_equal(err.sqlstate, "23505");
+    assert_int_equal(sync_(s, true), 0);
+    assert_int_equal(E.vt->txn_status(s), 'I');
+    Q(other, "SELECT count(*) FROM t", "2\n");
+    /* A failure the caller saw (failed = true) rolls back as well. */
+    insert_ok(s, 4);
+    assert_int_equal(sync_(s, true), 0);
+    Q(other, "SELECT count(*) FROM t", "2\n");
+    /* BEGIN takes the statements before it into its block. */
+    insert_ok(s, 5);
+    assert_int_equal(run_portal(s, "BEGIN", NULL, &r, &err), 0);
+    insert_ok(s, 6);
+    assert_int_equal(sync_(s, false), 0);
+    assert_int_equal(E.vt->txn_status(s), 'T');
+    Q(other, "SELECT count(*) FROM t", "2\n");
+    assert_int_equal(run_portal(s, "ROLLBACK", NULL, &r, &err), 0);
+    assert_int_equal(sync_(s, false), 0);
+    Q(other, "SELECT count(*) FROM t", "2\n");
+    /* COMMIT ends the implicit transaction (with PostgreSQL's warning). */
+    insert_ok(s, 7);
+    assert_int_equal(run_portal(s, "COMMIT", NULL, &r, &err), 0);
+    assert_string_equal(r.tag, "COMMIT");
+    assert_int_equal(r.nnotices, 1);
+    assert_string_equal(r.notice_state, "25P01");
+    Q(other, "SELECT count(*) FROM t", "3\n");
+    assert_int_equal(sync_(s, false), 0);
+    /* CREATE DATABASE: alone it runs (and commits), after another
+     * statement of the pipeline it is refused. */
+    insert_ok(s, 8);
+    assert_int_not_equal(run_portal(s, "CREATE DATABASE pdb", NULL, &r, &err),
+                         0);
+    assert_string_equal(err.sqlstate, "25001");
+    assert_int_equal(sync_(s, true), 0);
+    Q(other, "SELECT count(*) FROM t", "3\n");
+    assert_int_equal(run_portal(s, "CREATE DATABASE pdb", NULL, &r, &err), 0);
+    assert_int_equal(sync_(s, false), 0);
+    assert_int_equal(run_portal(s, "DROP DATABASE pdb", NULL, &r, &err), 0);
+    assert_int_equal(sync_(s, false), 0);
+    /* In a block, a failure reported at sync() fails the block. */
+    assert_int_equal(run_portal(s, "BEGIN", NULL, &r, &err), 0);
+    insert_ok(s, 9);
+    assert_int_equal(sync_(s, true), 0);
+    assert_int_equal(E.vt->txn_status(s), 'E');
+    assert_int_equal(run_portal(s, "ROLLBACK", NULL, &r, &err), 0);
+    assert_int_equal(sync_(s, false), 0);
+    assert_int_equal(E.vt->txn_status(s), 'I');
+    Q(other, "SELECT count(*) FROM t", "3\n");
+    E.vt->session_close(s);
+
+    /* Without sync_pipeline every portal commits on its own. */
+    dc_sql_session *a = open_session();
+    insert_ok(a, 10);
+    Q(other, "SELECT count(*) FROM t", "4\n");
+    E.vt->session_close(a);
+    E.vt->session_close(other);
+}
+
+/* statement_timeout ends a long statement, a lock wait too, with 57014
+ * and its own message; the session goes on; 0 turns it off. */
+static void test_statement_timeout(void **state)
+{
+    (void)state;
+    dc_sql_session *a = open_session(), *b = open_session();
+    result r;
+    dc_error err;
+    const char *msg = "canceling statement due to statement timeout";
+    q(a, "SET statement_timeout = '100ms'");
+    /* Without the timeout: seconds (the scan) and 30 s (the sleep). */
+    assert_int_not_equal(run(a, "SELECT count(*) FROM generate_series(1, "
+                                "30000) x, generate_series(1, 3000) y",
+                             &r, &err), 0);
+    assert_string_equal(err.sqlstate, "57014");
+    assert_string_equal(err.message, msg);
+    Q(a, "SELECT 1", "1\n");
+    assert_int_not_equal(run(a, "SELECT 1; SELECT pg_sleep(30)", &r, &err), 0);
+    assert_string_equal(err.sqlstate, "57014");
+    assert_string_equal(err.message, msg);
+    /* A lock wait (lock_timeout is longer). */
+    q(b, "CREATE TABLE c (id int PRIMARY KEY, v int)");
+    q(b, "INSERT INTO c VALUES (1, 0)");
+    q(b, "BEGIN; UPDATE c SET v = 1 WHERE id = 1");
+    q(a, "SET lock_timeout = '30s'");
+    assert_int_not_equal(run(a, "UPDATE c SET v = 2 WHERE id = 1", &r, &err),
+                         0);
+    assert_string_equal(err.sqlstate, "57014");
+    assert_string_equal(err.message, msg);
+    /* In a block the transaction fails as with any error. */
+    q(a, "BEGIN");
+    qerr(a, "UPDATE c SET v = 2 WHERE id = 1", "57014");
+    assert_int_equal(E.vt->txn_status(a), 'E');
+    q(a, "ROLLBACK");
+    q(b, "COMMIT");
+    /* Off: the statement runs to its end. */
+    q(a, "SET statement_timeout = 0");
+    Q(a, "SHOW statement_timeout", "0\n");
+    Q(a, "SELECT count(*) FROM generate_series(1, 300) x, "
+         "generate_series(1, 300) y, (SELECT pg_sleep(0.3)) z",
+      "90000\n");
+    Q(a, "UPDATE c SET v = v + 10 WHERE id = 1 RETURNING v", "11\n");
+    /* The extended protocol: each fetch is covered. */
+    q(a, "SET statement_timeout = 100");
+    assert_int_not_equal(run_portal(a, "SELECT pg_sleep(30)", NULL, &r, &err),
+                         0);
+    assert_string_equal(err.sqlstate, "57014");
+    assert_string_equal(err.message, msg);
+    qerr(a, "SET statement_timeout = '1 fortnight'", "22023");
+    E.vt->session_close(a);
+    E.vt->session_close(b);
+}
+
+/* Bind and fetch max_rows of sql in s; returns the portal (suspended). */
+static dc_sql_portal *suspended_portal(dc_sql_session *s, dc_sql_stmt **st,
+                                       const char *sql, uint64_t max_rows)
+{
+    dc_error err;
+    dc_error_init(&err);
+    assert_int_equal(E.vt->prepare(s, sql, strlen(sql), NULL, 0, st, &err), 0);
+    dc_sql_portal *po;
+    assert_int_equal(E.vt->portal_open(*st, NULL, 0, &po, &err), 0);
+    if (max_rows) {
+        result r;
+        memset(&r, 0, sizeof r);
+        dc_sql_sink sink = {.size = sizeof sink, .ud = &r, .row = r_row,
+                            .complete = r_complete};
+        bool susp = false;
+        assert_int_equal(E.vt->portal_fetch(po, max_rows, &sink, &susp, &err),
+                         0);
+        assert_true(susp);
+    }
+    return po;
+}
+
+/* Fetch po expecting 34000 (its transaction ended); closes it. */
+static void portal_gone(dc_sql_portal *po, dc_sql_stmt *st)
+{
+    result r;
+    memset(&r, 0, sizeof r);
+    dc_sql_sink sink = {.size = sizeof sink, .ud = &r, .row = r_row,
+                        .complete = r_complete};
+    dc_error err;
+    dc_error_init(&err);
+    bool susp = false;
+    assert_int_not_equal(E.vt->portal_fetch(po, 10, &sink, &susp, &err), 0);
+    assert_string_equal(err.sqlstate, "34000");
+    assert_int_equal(r.len, 0);
+    E.vt->portal_close(po);
+    E.vt->stmt_close(st);
+}
+
+/* Portals end with their transaction, as in PostgreSQL: COMMIT or
+ * ROLLBACK of a block, COMMIT of a pipeline's implicit transaction,
+ * sync(). */
+static void test_portal_txn_end(void **state)
+{
+    (void)state;
+    dc_sql_session_options o = {.size = sizeof o, .user = "tester",
+                                .database = "default", .can_read = true,
+                                .can_write = true, .is_admin = true,
+                                .sync_pipeline = true};
+    dc_sql_session *s = NULL;
+    dc_error err;
+    dc_error_init(&err);
+    assert_int_equal(E.vt->session_open(E.inst, &o, &s, &err), 0);
+    q(s, "CREATE TABLE big (i int PRIMARY KEY)");
+    q(s, "INSERT INTO big SELECT g FROM generate_series(1, 100) g");
+    const char *sel = "SELECT i FROM big ORDER BY i";
+    result r;
+    dc_sql_stmt *st;
+    const char *ends[] = {"COMMIT", "ROLLBACK"};
+    for (int i = 0; i < 2; i++) {
+        q(s, "BEGIN");
+        dc_sql_portal *po = suspended_portal(s, &st, sel, 10);
+        /* Bound in the block, not run yet. */
+        dc_sql_stmt *st2;
+        dc_sql_portal *idle = suspended_portal(s, &st2, sel, 0);
+        assert_int_equal(run_portal(s, ends[i], NULL, &r, &err), 0);
+        assert_string_equal(r.tag, ends[i]);
+        portal_gone(po, st);
+        portal_gone(idle, st2);
+        assert_int_equal(sync_(s, false), 0);
+    }
+    /* The implicit transaction of a pipeline: COMMIT, then sync(). */
+    dc_sql_portal *po = suspended_portal(s, &st, sel, 10);
+    assert_int_equal(run_portal(s, "COMMIT", NULL, &r, &err), 0);
+    portal_gone(po, st);
+    assert_int_equal(sync_(s, false), 0);
+    po = suspended_portal(s, &st, sel, 10);
+    assert_int_equal(sync_(s, false), 0);
+    portal_gone(po, st);
+    /* While the transaction lasts, the portal goes on. */
+    q(s, "BEGIN");
+    po = suspended_portal(s, &st, sel, 10);
+    Q(s, "SELECT count(*) FROM big", "100\n");
+    memset(&r, 0, sizeof r);
+    dc_sql_sink sink = {.size = sizeof sink, .ud = &r, .row = r_row,
+                        .complete = r_complete};
+    bool susp = true;
+    assert_int_equal(E.vt->portal_fetch(po, 0, &sink, &susp, &err), 0);
+    assert_false(susp);
+    assert_string_equal(r.tag, "SELECT 90");
+    E.vt->portal_close(po);
+    E.vt->stmt_close(st);
+    q(s, "COMMIT");
+    Q(s, "SELECT count(*) FROM big", "100\n");
+    E.vt->session_close(s);
+}
+
+/* A failed block prepares, binds and runs what ends it, and only that. */
+static void test_failed_block_prepare(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE t (id int PRIMARY KEY)");
+    dc_error err;
+    dc_error_init(&err);
+    const char *sel = "SELECT count(*) FROM t";
+    dc_sql_stmt *before;
+    assert_int_equal(E.vt->prepare(s, sel, strlen(sel), NULL, 0, &before,
+                                   &err), 0);
+    q(s, "BEGIN");
+    q(s, "INSERT INTO t VALUES (1)");
+    qerr(s, "SELECT 1/0", "22012");
+    assert_int_equal(E.vt->txn_status(s), 'E');
+    result r;
+    assert_int_not_equal(run_portal(s, "SELECT 1", NULL, &r, &err), 0);
+    assert_string_equal(err.sqlstate, "25P02");
+    /* Bind of a statement prepared before the failure is refused too. */
+    dc_sql_portal *po;
+    dc_error_init(&err);
+    assert_int_not_equal(E.vt->portal_open(before, NULL, 0, &po, &err), 0);
+    assert_string_equal(err.sqlstate, "25P02");
+    /* ROLLBACK, prepared once and run in two failed blocks. */
+    const char *rb = "ROLLBACK";
+    dc_sql_stmt *st;
+    assert_int_equal(E.vt->prepare(s, rb, strlen(rb), NULL, 0, &st, &err), 0);
+    dc_sql_sink sink = {.size = sizeof sink, .ud = &r, .row = r_row,
+                        .complete = r_complete};
+    for (int i = 0; i < 2; i++) {
+        if (i) {
+            q(s, "BEGIN");
+            q(s, "INSERT INTO t VALUES (1)");
+            qerr(s, "INSERT INTO t VALUES (1)", "23505");
+            assert_int_equal(E.vt->txn_status(s), 'E');
+        }
+        memset(&r, 0, sizeof r);
+        assert_int_equal(E.vt->portal_open(st, NULL, 0, &po, &err), 0);
+        bool susp;
+        assert_int_equal(E.vt->portal_fetch(po, 0, &sink, &susp, &err), 0);
+        E.vt->portal_close(po);
+        assert_string_equal(r.tag, "ROLLBACK");
+        assert_int_equal(E.vt->txn_status(s), 'I');
+    }
+    E.vt->stmt_close(st);
+    /* COMMIT and ROLLBACK TO SAVEPOINT prepare in a failed block too. */
+    q(s, "BEGIN");
+    q(s, "SAVEPOINT a");
+    q(s, "INSERT INTO t VALUES (2)");
+    qerr(s, "SELECT 1/0", "22012");
+    assert_int_equal(run_portal(s, "ROLLBACK TO SAVEPOINT a", NULL, &r, &err),
+                     0);
+    assert_int_equal(E.vt->txn_status(s), 'T');
+    qerr(s, "SELECT 1/0", "22012");
+    assert_int_equal(run_portal(s, "COMMIT", NULL, &r, &err), 0);
+    assert_string_equal(r.tag, "ROLLBACK");
+    assert_int_equal(E.vt->txn_status(s), 'I');
+    Q(s, "SELECT count(*) FROM t", "0\n");
+    E.vt->stmt_close(before);
+    E.vt->session_close(s);
+}
+
 int main(void)
 {
     const char *bd = getenv("DATACAVE_BUILD");
@@ -480,6 +823,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_work_mem, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prepared, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipeline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_block_prepare, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_statement_timeout, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_portal_txn_end, setup, teardown),
     };
     int failed = 0;
     static const char *const engines[] = {"memory", "lsm"};

@@ -1965,6 +1965,20 @@ int main(void)
                              "block_size = 512\n";
             failed += cmocka_run_group_tests_name(name, tests, engine_setup,
                                                   engine_teardown);
+            /* And with a bulk-write threshold small enough that most
+             * multi-op batches become table files of their own (written
+             * past the WAL and the memtable), among small ones. */
+            snprintf(name, sizeof name, "storage model: %s, bulk writes",
+                     mods[i]);
+            memset(&E, 0, sizeof E);
+            E.so = mods[i];
+            E.storage_extra = "memtable_max_bytes = 16384\n"
+                              "compaction_interval_secs = 1\n";
+            E.module_extra = "[module.lsm]\nbulk_write_bytes = 1024\n"
+                             "l0_compaction_trigger = 3\nl1_max_bytes = 65536\n"
+                             "block_size = 512\n";
+            failed += cmocka_run_group_tests_name(name, tests, engine_setup,
+                                                  engine_teardown);
         }
     }
     free(list);

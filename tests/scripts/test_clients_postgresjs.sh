@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# tests/scripts/test_clients_postgresjs.sh - tests/clients/postgresjs/test.js
+# (postgres.js, the npm package `postgres` at the version pinned in
+# tests/clients/postgresjs/package.json and package-lock.json) against
+# `datacave serve` started by tests/clients/lib.sh: SCRAM connect (checked
+# on the wire) and a wrong password (28P01), tagged-template queries with
+# parameters of many types (int2/4/8, BigInt, numeric, float4/8, text,
+# varchar, bool, date, timestamp, timestamptz, bytea, NULL) stored and read
+# back, the same query run many times on one named prepared statement
+# (Parse once, Bind each time, counted on the wire), prepare: false
+# (unnamed statements), parameter types the server infers, many rows, the
+# dynamic helpers, sql.begin (commit, rollback on a throw and on an SQL
+# error, savepoints), errors with SQLSTATE and fields, and sql.unsafe.
+# The package is installed with `npm ci` from the npm registry into
+# $DATACAVE_BUILD/tests/clients/postgresjs (never into the source tree),
+# again only when package-lock.json changed.  CLIENTS_SERVER=postgres runs
+# it against a throwaway PostgreSQL 15.  Run by tests/run.sh from the
+# repository root; exits 1 on any failure (each failed case is printed).
+set -u
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+source "$ROOT/tests/clients/lib.sh"
+
+clients_need node npm
+clients_need_built || exit 1
+SRC="$ROOT/tests/clients/postgresjs"
+NM="$B/tests/clients/postgresjs"
+mkdir -p "$NM"
+stamp="$(sha256sum "$SRC/package-lock.json" | cut -d' ' -f1)"
+if [ ! -d "$NM/node_modules" ] || [ "$(cat "$NM/.installed" 2>/dev/null)" != "$stamp" ]; then
+  cp "$SRC/package.json" "$SRC/package-lock.json" "$NM/"
+  rm -f "$NM/.installed"
+  if ! (cd "$NM" && timeout 300 npm ci --no-audit --no-fund --ignore-scripts >"$NM/npm.log" 2>&1); then
+    echo "FAIL: npm ci of tests/clients/postgresjs/package-lock.json failed (the npm registry must be reachable):"
+    tail -n 20 "$NM/npm.log" | sed 's/^/  | /'
+    exit 1
+  fi
+  echo "$stamp" >"$NM/.installed"
+fi
+
+clients_init
+clients_start plain || exit 1
+TZ=UTC NODE_PATH="$NM/node_modules" timeout 300 node "$SRC/test.js" "$@"
+rc=$?
+[ $rc -eq 124 ] && echo "FAIL: test.js did not finish within 300 s"
+clients_stop
+[ -n "${CLIENTS_STOP_FAILED:-}" ] && { echo "FAIL: the server did not stop on SIGTERM"; rc=1; }
+[ $rc -ne 0 ] && clients_show_log
+exit $rc
