@@ -73,7 +73,8 @@
 /* A group commit takes queued writers up to this many encoded bytes (the
  * first writer always goes, whatever its size). */
 #define LSM_GROUP_MAX_BYTES (1u << 20)
-/* The largest batch accepted (encoded), well under LSM_WAL_MAX_RECORD. */
+/* The largest batch written through the WAL (encoded), well under
+ * LSM_WAL_MAX_RECORD; larger ones always take ingest_batch. */
 #define LSM_BATCH_MAX_BYTES (UINT64_C(256) << 20)
 
 enum lsm_sync_cfg { SYNC_EVERY_COMMIT = 0, SYNC_INTERVAL = 1, SYNC_OFF = 2 };
@@ -1271,10 +1272,6 @@ static int check_batch(const dc_batch_op *ops, size_t nops, size_t *bytes,
                                 op->value_len);
         total += 21 + (uint64_t)op->key_len +
                  (op->op == DC_OP_PUT ? (uint64_t)op->value_len : 0);
-        if (total > LSM_BATCH_MAX_BYTES)
-            return dc_error_set(err, DC_EINVAL, LSM_SQLSTATE_BAD_ARG,
-                                "write: batch larger than %llu bytes",
-                                (unsigned long long)LSM_BATCH_MAX_BYTES);
     }
     *bytes = (size_t)total;
     return DC_OK;
@@ -1749,7 +1746,8 @@ static int write_queued(dc_store *s, const dc_batch_op *ops, size_t nops,
     }
 
     /* The leader. */
-    if (!force && w.est_bytes >= s->cfg.bulk_write_bytes) {
+    if (!force && (w.est_bytes >= s->cfg.bulk_write_bytes ||
+                   w.est_bytes > LSM_BATCH_MAX_BYTES)) {
         w.rc = ingest_batch(s, &w, &w.err);
         lsm_writer *stop = w.next;
         s->wq_head = stop;
@@ -2928,7 +2926,7 @@ static int read_config(lsm_instance *inst, lsm_config *c, dc_error *err)
     INT_OPT(".l0_compaction_trigger", 1, 1000, l0_trigger, int);
     INT_OPT(".l0_stop_writes", 1, 100000, l0_stop, int);
     INT_OPT(".l1_max_bytes", 65536, INT64_MAX, l1_max_bytes, uint64_t);
-    INT_OPT(".bulk_write_bytes", 1024, INT64_MAX, bulk_write_bytes, uint64_t);
+    INT_OPT(".bulk_write_bytes", 64, INT64_MAX, bulk_write_bytes, uint64_t);
     INT_OPT("storage.memtable_max_bytes", 1, INT64_MAX, memtable_max, uint64_t);
     INT_OPT("storage.sstable_target_bytes", 1, INT64_MAX, target_file_bytes,
             uint64_t);

@@ -112,6 +112,14 @@ static int eng_open_inner(eng *e, const char *so, const char *dir,
     if (realpath(dir, absdir) == NULL)
         snprintf(absdir, sizeof absdir, "%s", dir);
     char text[3 * PATH_MAX + 1024];
+    /* CRASH_BULK_BYTES: the lsm engine's bulk_write_bytes, so that batches
+     * become table files of their own (written past the WAL). */
+    const char *bulk = getenv("CRASH_BULK_BYTES");
+    char bulk_opt[96] = "";
+    if (bulk != NULL && *bulk != '\0' &&
+        strstr(sopath, "lsm") != NULL)
+        snprintf(bulk_opt, sizeof bulk_opt,
+                 "[module.lsm]\nbulk_write_bytes = %lld\n", atoll(bulk));
     snprintf(text, sizeof text,
              "[server]\nmodule_dir = \"%s\"\n"
              "[log]\nlevel = \"warn\"\n"
@@ -120,8 +128,8 @@ static int eng_open_inner(eng *e, const char *so, const char *dir,
              "sstable_target_bytes = %lld\n"
              "compaction_interval_secs = 1\n"
              "[modules]\nprotocol = \"\"\nsql = \"\"\nstorage = \"\"\n"
-             "auth = \"\"\nencryption = \"none\"\nmetrics = \"\"\n",
-             moddir, absdir, memtable, memtable);
+             "auth = \"\"\nencryption = \"none\"\nmetrics = \"\"\n%s",
+             moddir, absdir, memtable, memtable, bulk_opt);
     dc_strlist errors = {0};
     e->cfg = dc_config_parse(text, strlen(text), "storage-crash-config",
                              absdir, &errors);

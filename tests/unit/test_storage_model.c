@@ -1974,7 +1974,7 @@ int main(void)
             E.so = mods[i];
             E.storage_extra = "memtable_max_bytes = 16384\n"
                               "compaction_interval_secs = 1\n";
-            E.module_extra = "[module.lsm]\nbulk_write_bytes = 1024\n"
+            E.module_extra = "[module.lsm]\nbulk_write_bytes = 256\n"
                              "l0_compaction_trigger = 3\nl1_max_bytes = 65536\n"
                              "block_size = 512\n";
             failed += cmocka_run_group_tests_name(name, tests, engine_setup,
