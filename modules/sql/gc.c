@@ -64,6 +64,15 @@ static int gc_range(sql_engine *eng, sql_gc *g, const uint8_t *lo, size_t lolen,
     int rc = ops && offs ? DC_OK
                          : dc_error_set(err, DC_ENOMEM, DC_SQLSTATE_OOM,
                                         "out of memory");
+    /* Each batch starts after the last key of the one before: seeking from
+     * lo again would step over every tombstone written so far, making
+     * the whole removal quadratic in the relation's size. */
+    uint8_t *from = malloc(lolen ? lolen : 1);
+    size_t fromlen = lolen, fromcap = lolen ? lolen : 1;
+    if (from == NULL)
+        rc = dc_error_set(err, DC_ENOMEM, DC_SQLSTATE_OOM, "out of memory");
+    else
+        memcpy(from, lo, lolen);
     while (rc == DC_OK) {
         if (gc_stopping(g)) {
             *stopped = true;
@@ -79,7 +88,8 @@ static int gc_range(sql_engine *eng, sql_gc *g, const uint8_t *lo, size_t lolen,
         if ((rc = eng->sv->iter_open(eng->store, &ro, &it, err)) != DC_OK)
             break;
         size_t n = 0, used = 0;
-        for (eng->sv->iter_seek(it, lo, lolen); n < GC_CHUNK && eng->sv->iter_valid(it);
+        for (eng->sv->iter_seek(it, from, fromlen);
+             n < GC_CHUNK && eng->sv->iter_valid(it);
              eng->sv->iter_next(it)) {
             const uint8_t *k;
             size_t kn;
@@ -110,9 +120,23 @@ static int gc_range(sql_engine *eng, sql_gc *g, const uint8_t *lo, size_t lolen,
             break;
         for (size_t i = 0; i < n; i++)
             ops[i].key = keys + offs[i];
+        size_t lastlen = ops[n - 1].key_len;
+        if (lastlen > fromcap) {
+            uint8_t *p = realloc(from, lastlen);
+            if (p == NULL) {
+                rc = dc_error_set(err, DC_ENOMEM, DC_SQLSTATE_OOM,
+                                  "out of memory");
+                break;
+            }
+            from = p;
+            fromcap = lastlen;
+        }
+        memcpy(from, ops[n - 1].key, lastlen);
+        fromlen = lastlen;
         dc_write_options wo = {.size = sizeof wo, .sync = DC_SYNC_NONE};
         rc = eng->sv->write(eng->store, &wo, ops, n, NULL, err);
     }
+    free(from);
     free(keys);
     free(ops);
     free(offs);

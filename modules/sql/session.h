@@ -60,6 +60,20 @@ struct sql_session {
     size_t work_mem;
     uint32_t lock_timeout_ms;
     uint32_t statement_timeout_ms;  /* 0: off                            */
+    /* Bumped at every write of a setting's value (SET, SET LOCAL, RESET,
+     * the undo at ROLLBACK / ROLLBACK TO / end of transaction, the
+     * per-transaction ones): plans cached by prepared statements were
+     * bound under one generation and are re-planned under another. */
+    uint64_t settings_gen;
+    /* Plans built for executions of prepared statements (a diagnostic:
+     * the vtable's setting "datacave.plans_built"), and its text. */
+    uint64_t plans_built;
+    char plans_built_text[24];
+    /* The engine catalog last seen (scope_src) and the view of it scoped
+     * to this session's database (scope_cat), both referenced: the same
+     * catalog gives the same scoped object, so plans cached against it
+     * stay valid (sql.c stmt_ctx_open). */
+    sql_catalog *scope_src, *scope_cat;
 
     /* Transaction state.  txn is NULL when no transaction is open.
      * in_block: an explicit BEGIN; failed: an error happened in the block

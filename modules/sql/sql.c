@@ -375,6 +375,7 @@ static int setting_check(sql_session *s, int i, const char *v, char *out,
 /* Apply the cached forms of settings the engine reads often. */
 static void setting_applied(sql_session *s, int i)
 {
+    s->settings_gen++;
     const char *name = s->settings[i].name, *v = s->settings[i].value;
     if (strcmp(name, "TimeZone") == 0) {
         sql_tz tz;
@@ -634,8 +635,11 @@ static int ensure_txn(sql_session *s, dc_error *err)
     sql_setting *ti = &s->settings[s->ix_txn_iso];
     sql_setting *tr = &s->settings[s->ix_txn_ro];
     const char *in = isolation_name(iso);
-    memcpy(ti->value, in, strlen(in) + 1);
-    memcpy(tr->value, ro ? "on" : "off", ro ? 3 : 4);
+    if (strcmp(ti->value, in) != 0 || strcmp(tr->value, ro ? "on" : "off")) {
+        s->settings_gen++;
+        memcpy(ti->value, in, strlen(in) + 1);
+        memcpy(tr->value, ro ? "on" : "off", ro ? 3 : 4);
+    }
     return DC_OK;
 }
 
@@ -1066,13 +1070,25 @@ static int stmt_ctx_open(sql_session *s, stmt_run *r, const dc_value *params,
     if (own) {
         ctx->cat = own;
     } else {
+        /* The scoped view is made once per engine catalog: statements
+         * between two DDLs see one catalog object (cached plans compare
+         * it). */
         sql_catalog *ec = sql_engine_catalog(s->eng);
-        int rc = sql_catalog_scope(ec, s->db_oid, &r->catref, err);
-        sql_catalog_unref(ec);
-        if (rc) {
-            sql_arena_free(ctx->arena);
-            ctx->arena = NULL;
-            return rc;
+        if (ec && ec == s->scope_src) {
+            sql_catalog_unref(ec);
+            r->catref = sql_catalog_ref(s->scope_cat);
+        } else {
+            int rc = sql_catalog_scope(ec, s->db_oid, &r->catref, err);
+            if (rc) {
+                sql_catalog_unref(ec);
+                sql_arena_free(ctx->arena);
+                ctx->arena = NULL;
+                return rc;
+            }
+            sql_catalog_unref(s->scope_src);
+            sql_catalog_unref(s->scope_cat);
+            s->scope_src = ec;
+            s->scope_cat = sql_catalog_ref(r->catref);
         }
         ctx->cat = r->catref;
     }
@@ -1647,6 +1663,8 @@ static void sql_session_close(dc_sql_session *ds)
     stimer_disarm(s, DC_OK, NULL);
     end_txn(s, false, NULL, NULL);
     db_leave(s->eng, s->database);
+    sql_catalog_unref(s->scope_src);
+    sql_catalog_unref(s->scope_cat);
     free(s->sps);
     free(s->undo);
     free(s);
@@ -1706,6 +1724,32 @@ static char sql_txn_status(const dc_sql_session *ds)
 
 /* ---- prepared statements and portals ---------------------------------- */
 
+/* A plan kept by a prepared statement for its later executions: valid
+ * while the execution sees the same catalog object (`cat`, referenced so
+ * that its address names it), the session's settings are those of
+ * `settings_gen` and the parameter types are unchanged.  Plans are
+ * read-only; the executor's state lives in each run's arena.  A portal
+ * running the plan holds a reference, so a re-plan by another portal of
+ * the statement does not free it under the running one. */
+typedef struct stmt_plan {
+    int refs;
+    sql_arena *arena;
+    const sql_plan *plan;
+    sql_catalog *cat;
+    uint64_t settings_gen;
+    uint32_t nparams;
+    uint32_t *ptypes;
+} stmt_plan;
+
+static void stmt_plan_unref(stmt_plan *sp)
+{
+    if (!sp || --sp->refs > 0)
+        return;
+    sql_catalog_unref(sp->cat);
+    sql_arena_free(sp->arena);
+    free(sp);
+}
+
 struct dc_sql_stmt {
     sql_session *sess;
     sql_arena *arena;
@@ -1715,6 +1759,8 @@ struct dc_sql_stmt {
     uint32_t *ptypes;
     uint32_t ncols;
     dc_column *cols;
+    bool cacheable;             /* its plan may be kept (stmt_cacheable) */
+    stmt_plan *cached;          /* the kept plan, or NULL                */
 };
 
 struct dc_sql_portal {
@@ -1727,6 +1773,7 @@ struct dc_sql_portal {
     stmt_run run;
     bool run_open;
     const sql_plan *plan;
+    stmt_plan *held;            /* the statement's cached plan, when run */
     sql_cursor *cur;
     /* The portal belongs to the transaction open (or, in a pipeline or a
      * block, about to open) when it was bound: txn_gen of the session
@@ -1778,6 +1825,8 @@ static void portals_txn_end(sql_session *s)
             stmt_ctx_close(&p->run);
             p->run_open = false;
         }
+        stmt_plan_unref(p->held);
+        p->held = NULL;
         p->finished = true;
         p->own_txn = false;
         p->gone = true;
@@ -1789,6 +1838,8 @@ static bool plannable(const sql_stmt *st)
     return st->kind == STMT_SELECT || st->kind == STMT_INSERT ||
            st->kind == STMT_UPDATE || st->kind == STMT_DELETE;
 }
+
+static bool stmt_cacheable(const char *src);
 
 static int sql_prepare(dc_sql_session *ds, const char *sql, size_t len,
                        const uint32_t *param_types, uint32_t nparams,
@@ -1828,6 +1879,7 @@ static int sql_prepare(dc_sql_session *ds, const char *sql, size_t len,
     for (uint32_t i = 0; i < nparams && i < SQL_MAX_PARAMS; i++)
         p->ptypes[i] = param_types ? param_types[i] : 0;
     p->nparams = nparams;
+    p->cacheable = p->stmt && plannable(p->stmt) && stmt_cacheable(p->src);
     if (p->stmt && plannable(p->stmt)) {
         /* Bind once to learn parameter types and result columns. */
         stmt_run r;
@@ -1901,6 +1953,7 @@ static void sql_stmt_close(dc_sql_stmt *st)
 {
     if (!st)
         return;
+    stmt_plan_unref(st->cached);
     sql_arena_free(st->arena);
     free(st);
 }
@@ -1978,6 +2031,8 @@ static int portal_finish(dc_sql_portal *p, bool ok, const dc_sql_sink *sink,
         stmt_ctx_close(&p->run);
         p->run_open = false;
     }
+    stmt_plan_unref(p->held);
+    p->held = NULL;
     p->finished = true;
     if (p->own_txn) {
         p->own_txn = false;
@@ -1991,6 +2046,117 @@ static int portal_finish(dc_sql_portal *p, bool ok, const dc_sql_sink *sink,
         s->failed = true;
     }
     return rc;
+}
+
+/* Whether a statement's plan may be kept for later executions.  Binding
+ * converts literals to their types then, and a date/time literal such as
+ * 'now' or 'today' would keep the time of planning: statements whose text
+ * may hold one (the words, or any backslash escape that could spell them)
+ * are planned at every execution, as before.  now() and CURRENT_TIMESTAMP
+ * are function calls evaluated when run. */
+static bool stmt_cacheable(const char *src)
+{
+    static const char *const words[] = {"now", "today", "tomorrow",
+                                        "yesterday"};
+    for (const char *c = src; *c; c++) {
+        if (*c == '\\')
+            return false;
+        if (c > src && (isalnum((unsigned char)c[-1]) || c[-1] == '_'))
+            continue;
+        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+            size_t n = strlen(words[w]);
+            if (strncasecmp(c, words[w], n) != 0 ||
+                isalnum((unsigned char)c[n]) || c[n] == '_')
+                continue;
+            if (w == 0) {
+                /* now(): a function call */
+                const char *e = c + n;
+                while (isspace((unsigned char)*e))
+                    e++;
+                if (*e == '(')
+                    continue;
+            }
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A plan with the same result columns as those described at prepare
+ * (the client was told them); else 0A000, as PostgreSQL. */
+static int plan_shape_check(const dc_sql_stmt *ps, const sql_plan *plan,
+                            dc_error *err)
+{
+    bool rows = plan_returns_rows(ps->stmt, plan);
+    bool same = rows ? plan->ncols >= 0 && (uint32_t)plan->ncols == ps->ncols
+                     : ps->ncols == 0;
+    for (uint32_t i = 0; same && rows && i < ps->ncols; i++)
+        same = plan->types[i] == ps->cols[i].type;
+    if (same)
+        return DC_OK;
+    return dc_error_set(err, DC_EUNSUPPORTED, "0A000",
+                        "cached plan must not change result type");
+}
+
+/* The plan of a portal's run: the statement's cached one when still
+ * valid for what this run sees, else a new one (kept when the statement
+ * is cacheable, replacing the old). */
+static int portal_plan(dc_sql_portal *p, const sql_plan **out, dc_error *err)
+{
+    dc_sql_stmt *ps = p->st;
+    sql_session *s = ps->sess;
+    const sql_ctx *ctx = &p->run.ctx;
+    stmt_plan *c = ps->cached;
+    if (c && c->cat == ctx->cat && c->settings_gen == s->settings_gen &&
+        c->nparams == ps->nparams &&
+        (!ps->nparams ||
+         memcmp(c->ptypes, ps->ptypes, sizeof(uint32_t) * ps->nparams) == 0)) {
+        c->refs++;
+        p->held = c;
+        *out = c->plan;
+        return DC_OK;
+    }
+    s->plans_built++;
+    sql_param_types pt = {ps->nparams, ps->ptypes};
+    sql_plan *plan = NULL;
+    int rc;
+    if (!ps->cacheable) {
+        rc = sql_plan_stmt(&p->run.ctx, p->run.ctx.arena, ps->stmt, ps->src,
+                           &pt, &plan, err);
+        if (rc == DC_OK && (rc = plan_shape_check(ps, plan, err)) == DC_OK)
+            *out = plan;
+        return rc;
+    }
+    stmt_plan *n = calloc(1, sizeof *n);
+    if (!n || !(n->arena = sql_arena_new())) {
+        free(n);
+        return oom(err);
+    }
+    n->refs = 1;
+    rc = sql_plan_stmt(&p->run.ctx, n->arena, ps->stmt, ps->src, &pt, &plan,
+                       err);
+    if (rc == DC_OK)
+        rc = plan_shape_check(ps, plan, err);
+    if (rc == DC_OK && ps->nparams &&
+        !(n->ptypes = sql_arena_alloc(n->arena,
+                                      sizeof(uint32_t) * ps->nparams)))
+        rc = oom(err);
+    if (rc) {
+        stmt_plan_unref(n);
+        return rc;
+    }
+    if (ps->nparams)
+        memcpy(n->ptypes, ps->ptypes, sizeof(uint32_t) * ps->nparams);
+    n->nparams = ps->nparams;
+    n->plan = plan;
+    n->cat = sql_catalog_ref((sql_catalog *)ctx->cat);
+    n->settings_gen = s->settings_gen;
+    stmt_plan_unref(ps->cached);
+    ps->cached = n;
+    n->refs++;
+    p->held = n;
+    *out = plan;
+    return DC_OK;
 }
 
 static int portal_fetch_run(dc_sql_portal *p, uint64_t max_rows,
@@ -2064,10 +2230,8 @@ static int portal_fetch_run(dc_sql_portal *p, uint64_t max_rows,
         }
         p->run_open = true;
         live_link(s, p);
-        sql_param_types pt = {p->st->nparams, p->st->ptypes};
-        sql_plan *plan;
-        rc = sql_plan_stmt(&p->run.ctx, p->run.ctx.arena, st, p->st->src, &pt,
-                           &plan, err);
+        const sql_plan *plan = NULL;
+        rc = portal_plan(p, &plan, err);
         if (rc == DC_OK)
             rc = sql_exec_open(&p->run.ctx, plan, &p->cur, err);
         if (rc) {
@@ -2204,7 +2368,13 @@ static int sql_parse_text(void *instance, uint32_t type, int32_t typmod,
 
 static const char *vt_setting(dc_sql_session *ds, const char *name)
 {
-    return session_get_setting((sql_session *)ds, name);
+    sql_session *s = (sql_session *)ds;
+    if (name && strcmp(name, "datacave.plans_built") == 0) {
+        snprintf(s->plans_built_text, sizeof s->plans_built_text, "%llu",
+                 (unsigned long long)s->plans_built);
+        return s->plans_built_text;
+    }
+    return session_get_setting(s, name);
 }
 
 static const dc_sql_vtable sql_vtable = {

@@ -1,5 +1,6 @@
 /*
- * test_sqlvt2.c - COPY and databases in the sql module, through its vtable
+ * test_sqlvt2.c - COPY, databases and the plans prepared statements keep
+ * in the sql module, through its vtable
  * (datacave/sql.h) loaded with the host's loader over each storage engine
  * (memory and lsm); the harness is sqlvt_harness.h.
  *
@@ -457,6 +458,337 @@ static void test_databases_restart(void **state)
     E.vt->session_close(s);
 }
 
+/* ==== prepared statements' cached plans ==================================== */
+
+/* Plans built for executions of prepared statements in session s (the
+ * sql module's diagnostic counter). */
+static uint64_t plans_built(dc_sql_session *s)
+{
+    const char *v = E.vt->setting(s, "datacave.plans_built");
+    assert_non_null(v);
+    return strtoull(v, NULL, 10);
+}
+
+static dc_sql_stmt *prep(dc_sql_session *s, const char *sql)
+{
+    dc_sql_stmt *st = NULL;
+    dc_error err;
+    dc_error_init(&err);
+    if (E.vt->prepare(s, sql, strlen(sql), NULL, 0, &st, &err) != 0)
+        fail_msg("prepare %s failed: %s %s", sql, err.sqlstate, err.message);
+    return st;
+}
+
+/* Bind st with int4 parameters and run it to the end. */
+static int exec_st(dc_sql_stmt *st, const int *params, uint32_t n, result *r,
+                   dc_error *err)
+{
+    memset(r, 0, sizeof *r);
+    dc_error_init(err);
+    dc_value v[4];
+    for (uint32_t i = 0; i < n && i < 4; i++)
+        v[i] = (dc_value){.type = DC_TYPE_INT4, .typmod = -1,
+                          .u.i = params[i]};
+    dc_sql_portal *po;
+    int rc = E.vt->portal_open(st, n ? v : NULL, n, &po, err);
+    if (rc)
+        return rc;
+    dc_sql_sink sink = {.size = sizeof sink, .ud = r, .row = r_row,
+                        .complete = r_complete, .notice = r_notice};
+    bool susp;
+    rc = E.vt->portal_fetch(po, 0, &sink, &susp, err);
+    E.vt->portal_close(po);
+    return rc;
+}
+
+/* Run st with up to one int4 parameter (NULL: none); its rows as text. */
+static const char *xq(dc_sql_stmt *st, const int *param)
+{
+    static result r;
+    dc_error err;
+    if (exec_st(st, param, param ? 1 : 0, &r, &err) != 0)
+        fail_msg("execute failed: %s %s", err.sqlstate, err.message);
+    return r.text;
+}
+
+/* Copy a result out of a reused buffer. */
+static const char *keep(char *buf, size_t cap, const char *text)
+{
+    size_t n = strlen(text);
+    if (n >= cap) {
+        fail_msg("result too long: %s", text);
+        n = cap - 1;
+    }
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The result of a simple query, kept (q's buffer is reused). */
+static const char *qk(dc_sql_session *s, const char *sql, char *buf,
+                      size_t cap)
+{
+    return keep(buf, cap, q(s, sql));
+}
+
+/* A prepared statement run many times is planned once, and answers as
+ * the same query sent as text; in a database other than "default" too. */
+static void test_plan_cache_reuse(void **state)
+{
+    (void)state;
+    static const char *const dbs[] = {"default", "preset"};
+    for (size_t d = 0; d < 2; d++) {
+        dc_error err;
+        dc_sql_session *s = open_db(dbs[d], &err);
+        assert_non_null(s);
+        q(s, "CREATE TABLE acc (aid int PRIMARY KEY, bal int, note text)");
+        q(s, "INSERT INTO acc SELECT i, i * 10, 'n' || i "
+             "FROM generate_series(1, 60) i");
+        q(s, "CREATE TABLE hist (aid int, delta int, at timestamptz)");
+        dc_sql_stmt *sel = prep(s, "SELECT bal, note FROM acc WHERE aid = $1");
+        dc_sql_stmt *upd =
+            prep(s, "UPDATE acc SET bal = bal + $1 WHERE aid = $2");
+        dc_sql_stmt *ins = prep(s, "INSERT INTO hist (aid, delta, at) "
+                                   "VALUES ($1, $2, CURRENT_TIMESTAMP)");
+        uint64_t b0 = plans_built(s);
+        char want[256], sql[128];
+        result r;
+        for (int i = 1; i <= 50; i++) {
+            int up[2] = {i, i}, hp[2] = {i, i};
+            if (exec_st(upd, up, 2, &r, &err) != 0)
+                fail_msg("update: %s %s", err.sqlstate, err.message);
+            assert_string_equal(r.tag, "UPDATE 1");
+            if (exec_st(ins, hp, 2, &r, &err) != 0)
+                fail_msg("insert: %s %s", err.sqlstate, err.message);
+            assert_string_equal(r.tag, "INSERT 0 1");
+            snprintf(sql, sizeof sql,
+                     "SELECT bal, note FROM acc WHERE aid = %d", i);
+            qk(s, sql, want, sizeof want);
+            snprintf(sql, sizeof sql, "%d|n%d\n", i * 11, i);
+            assert_string_equal(want, sql); /* the update landed */
+            assert_string_equal(xq(sel, &i), want);
+        }
+        int none = 1000;
+        assert_string_equal(xq(sel, &none), "");
+        /* One plan per statement for 151 executions. */
+        assert_int_equal(plans_built(s) - b0, 3);
+        Q(s, "SELECT count(*), sum(delta), count(at) FROM hist",
+          "50|1275|50\n");
+        E.vt->stmt_close(sel);
+        E.vt->stmt_close(upd);
+        E.vt->stmt_close(ins);
+        E.vt->session_close(s);
+    }
+}
+
+/* DDL gives the statement a new plan: new columns and indexes, a table
+ * dropped and created again with other columns, DDL inside the
+ * transaction that runs the statement (and its rollback). */
+static void test_plan_cache_ddl(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE t (id int, v text)");
+    q(s, "INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three')");
+    dc_sql_stmt *byid = prep(s, "SELECT v FROM t WHERE id = $1");
+    dc_sql_stmt *star = prep(s, "SELECT * FROM t ORDER BY id");
+    int two = 2;
+    uint64_t b0 = plans_built(s);
+    assert_string_equal(xq(byid, &two), "two\n");
+    assert_string_equal(xq(byid, &two), "two\n");
+    assert_string_equal(xq(star, NULL), "1|one\n2|two\n3|three\n");
+    assert_int_equal(plans_built(s) - b0, 2);
+
+    /* ADD COLUMN: the same result shape for byid, a new one for star. */
+    q(s, "ALTER TABLE t ADD COLUMN w int DEFAULT 7");
+    assert_string_equal(xq(byid, &two), "two\n");
+    assert_int_equal(plans_built(s) - b0, 3);
+    result r;
+    dc_error err;
+    int rc = exec_st(star, NULL, 0, &r, &err);
+    if (rc == 0)
+        assert_string_equal(r.text, "1|one|7\n2|two|7\n3|three|7\n");
+    else
+        assert_string_equal(err.sqlstate, "0A000");
+
+    /* CREATE INDEX: re-planned, and the index answers the same. */
+    q(s, "CREATE INDEX t_id ON t (id)");
+    assert_string_equal(xq(byid, &two), "two\n");
+    assert_string_equal(xq(byid, &two), "two\n");
+    assert_int_equal(plans_built(s) - b0, 5); /* star's failure counted */
+
+    /* DROP and CREATE: other columns in other places. */
+    q(s, "DROP TABLE t");
+    q(s, "CREATE TABLE t (x int8, v text, id int PRIMARY KEY)");
+    q(s, "INSERT INTO t VALUES (9, 'deux', 2), (8, 'trois', 3)");
+    assert_string_equal(xq(byid, &two), "deux\n");
+    rc = exec_st(star, NULL, 0, &r, &err);
+    if (rc == 0)
+        assert_string_equal(r.text, "9|deux|2\n8|trois|3\n");
+    else
+        assert_string_equal(err.sqlstate, "0A000");
+
+    /* DDL in the transaction that runs the statement. */
+    uint64_t b1 = plans_built(s);
+    q(s, "BEGIN");
+    assert_string_equal(xq(byid, &two), "deux\n");
+    q(s, "DROP TABLE t");
+    q(s, "CREATE TABLE t (id int, v text)");
+    q(s, "INSERT INTO t VALUES (2, 'zwei')");
+    assert_string_equal(xq(byid, &two), "zwei\n");
+    q(s, "ALTER TABLE t RENAME COLUMN v TO old_v");
+    q(s, "ALTER TABLE t ADD COLUMN v text DEFAULT 'dos'");
+    assert_string_equal(xq(byid, &two), "dos\n");
+    assert_string_equal(xq(byid, &two), "dos\n");
+    q(s, "ROLLBACK");
+    assert_string_equal(xq(byid, &two), "deux\n");
+    /* A new plan at each catalog: the published one (cached before the
+     * BEGIN), the two private ones and the published one again. */
+    assert_int_equal(plans_built(s) - b1, 3);
+    /* A dropped table is an error, not a stale plan. */
+    q(s, "DROP TABLE t");
+    rc = exec_st(byid, &two, 1, &r, &err);
+    assert_int_not_equal(rc, 0);
+    assert_string_equal(err.sqlstate, "42P01");
+    E.vt->stmt_close(byid);
+    E.vt->stmt_close(star);
+    E.vt->session_close(s);
+}
+
+/* Settings the binder reads, and any SET, RESET or undo of one, give a
+ * new plan; a literal converted with the TimeZone follows it. */
+static void test_plan_cache_settings(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE t (id int, v text)");
+    q(s, "INSERT INTO t VALUES (1, 'one')");
+    const char *lit = "SELECT '2020-01-01 00:00:00'::timestamptz";
+    dc_sql_stmt *ts = prep(s, lit);
+    dc_sql_stmt *byid = prep(s, "SELECT v FROM t WHERE id = $1");
+    char utc[128], east[128];
+    q(s, "SET TimeZone = 'UTC'");
+    qk(s, lit, utc, sizeof utc);
+    assert_string_equal(xq(ts, NULL), utc);
+    q(s, "SET TimeZone = 'Etc/GMT-5'");
+    qk(s, lit, east, sizeof east);
+    assert_string_not_equal(utc, east);
+    assert_string_equal(xq(ts, NULL), east);
+    /* RESET, SET LOCAL and their undo at the end of a transaction. */
+    q(s, "SET TimeZone = 'UTC'");
+    assert_string_equal(xq(ts, NULL), utc);
+    q(s, "BEGIN");
+    q(s, "SET LOCAL TimeZone = 'Etc/GMT-5'");
+    assert_string_equal(xq(ts, NULL), east);
+    q(s, "COMMIT");
+    assert_string_equal(xq(ts, NULL), utc);
+    q(s, "BEGIN");
+    q(s, "SET TimeZone = 'Etc/GMT-5'");
+    q(s, "SAVEPOINT a");
+    q(s, "SET TimeZone = 'UTC'");
+    assert_string_equal(xq(ts, NULL), utc);
+    q(s, "ROLLBACK TO SAVEPOINT a");
+    assert_string_equal(xq(ts, NULL), east);
+    q(s, "ROLLBACK");
+    assert_string_equal(xq(ts, NULL), utc);
+
+    /* Any setting change re-plans: search_path (names resolve in
+     * "public", the only schema that holds tables). */
+    int one = 1;
+    assert_string_equal(xq(byid, &one), "one\n");
+    uint64_t b0 = plans_built(s);
+    assert_string_equal(xq(byid, &one), "one\n");
+    assert_int_equal(plans_built(s) - b0, 0);
+    q(s, "SET search_path = pg_catalog, public");
+    assert_string_equal(xq(byid, &one), "one\n");
+    assert_int_equal(plans_built(s) - b0, 1);
+    q(s, "RESET search_path");
+    assert_string_equal(xq(byid, &one), "one\n");
+    assert_string_equal(xq(byid, &one), "one\n");
+    assert_int_equal(plans_built(s) - b0, 2);
+    E.vt->stmt_close(ts);
+    E.vt->stmt_close(byid);
+    E.vt->session_close(s);
+}
+
+/* CURRENT_TIMESTAMP and now() run from a cached plan take each
+ * transaction's time; a literal 'now' is converted at planning, so its
+ * statement is planned at every execution. */
+static void test_plan_cache_time(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    static const char *const sqls[] = {
+        "SELECT CURRENT_TIMESTAMP", "SELECT now()",
+        "SELECT 'now'::timestamptz"};
+    for (size_t k = 0; k < 3; k++) {
+        dc_sql_stmt *st = prep(s, sqls[k]);
+        char first[128];
+        keep(first, sizeof first, xq(st, NULL));
+        uint64_t b0 = plans_built(s);
+        int n = 0;
+        const char *v = first;
+        while (strcmp(v, first) == 0 && n < 1000000) {
+            v = xq(st, NULL);
+            n++;
+        }
+        assert_string_not_equal(v, first);
+        if (k < 2)
+            assert_int_equal(plans_built(s) - b0, 0);
+        else
+            assert_int_equal(plans_built(s) - b0, (uint64_t)n);
+        /* One transaction: one time. */
+        q(s, "BEGIN");
+        keep(first, sizeof first, xq(st, NULL));
+        if (k < 2)
+            for (int i = 0; i < 3; i++)
+                assert_string_equal(xq(st, NULL), first);
+        q(s, "COMMIT");
+        E.vt->stmt_close(st);
+    }
+    E.vt->session_close(s);
+}
+
+/* A portal keeps running its plan when another portal of the statement
+ * re-plans it (the first plan stays alive until the portal ends). */
+static void test_plan_cache_portals(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    q(s, "CREATE TABLE t (id int, v text)");
+    q(s, "INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 5) i");
+    dc_sql_stmt *st = prep(s, "SELECT id, v FROM t WHERE id >= $1 ORDER BY id");
+    int from = 2;
+    assert_string_equal(xq(st, &from), "2|v2\n3|v3\n4|v4\n5|v5\n");
+    q(s, "BEGIN");
+    dc_error err;
+    dc_error_init(&err);
+    dc_value p = {.type = DC_TYPE_INT4, .typmod = -1, .u.i = 2};
+    dc_sql_portal *a;
+    assert_int_equal(E.vt->portal_open(st, &p, 1, &a, &err), 0);
+    result ra;
+    memset(&ra, 0, sizeof ra);
+    dc_sql_sink sink = {.size = sizeof sink, .ud = &ra, .row = r_row,
+                        .complete = r_complete};
+    bool susp;
+    assert_int_equal(E.vt->portal_fetch(a, 1, &sink, &susp, &err), 0);
+    assert_true(susp);
+    uint64_t b0 = plans_built(s);
+    q(s, "CREATE INDEX t_id ON t (id)");
+    q(s, "CREATE INDEX t_v ON t (v)");
+    int three = 3;
+    assert_string_equal(xq(st, &three), "3|v3\n4|v4\n5|v5\n");
+    assert_string_equal(xq(st, &three), "3|v3\n4|v4\n5|v5\n");
+    assert_int_equal(plans_built(s) - b0, 1);
+    assert_int_equal(E.vt->portal_fetch(a, 0, &sink, &susp, &err), 0);
+    assert_false(susp);
+    assert_string_equal(ra.text, "2|v2\n3|v3\n4|v4\n5|v5\n");
+    E.vt->portal_close(a);
+    q(s, "COMMIT");
+    E.vt->stmt_close(st);
+    E.vt->session_close(s);
+}
+
 int main(void)
 {
     const char *bd = getenv("DATACAVE_BUILD");
@@ -473,6 +805,15 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_databases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_databases_restart, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_plan_cache_reuse, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_plan_cache_ddl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_cache_settings, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_plan_cache_time, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_plan_cache_portals, setup,
                                         teardown),
     };
     int failed = 0;
