@@ -31,7 +31,7 @@
  * `n` grows to the highest $n referenced. */
 typedef struct sql_param_types {
     uint32_t n;
-    uint32_t *types;            /* capacity SQL_MAX_PARAMS                */
+    uint32_t *types;            /* room for the largest $n of the text   */
 } sql_param_types;
 
 /*

@@ -1841,6 +1841,31 @@ static bool plannable(const sql_stmt *st)
 
 static bool stmt_cacheable(const char *src);
 
+/* The largest n of a "$n" in the text (an upper bound of the parameters
+ * it refers to: one in a string or comment counts too), at most
+ * SQL_MAX_PARAMS. */
+static uint32_t max_param_ref(const char *sql, size_t len)
+{
+    uint32_t max = 0;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (sql[i] != '$' || sql[i + 1] < '0' || sql[i + 1] > '9')
+            continue;
+        uint64_t n = 0;
+        size_t j = i + 1;
+        while (j < len && sql[j] >= '0' && sql[j] <= '9') {
+            if (n <= SQL_MAX_PARAMS)
+                n = n * 10 + (uint64_t)(sql[j] - '0');
+            j++;
+        }
+        if (n > SQL_MAX_PARAMS)
+            n = SQL_MAX_PARAMS;
+        if (n > max)
+            max = (uint32_t)n;
+        i = j - 1;
+    }
+    return max;
+}
+
 static int sql_prepare(dc_sql_session *ds, const char *sql, size_t len,
                        const uint32_t *param_types, uint32_t nparams,
                        dc_sql_stmt **out, dc_error *err)
@@ -1873,9 +1898,18 @@ static int sql_prepare(dc_sql_session *ds, const char *sql, size_t len,
     }
     if (!(p->src = sql_arena_strndup(p->arena, sql, len)))
         goto nomem;
-    p->ptypes = sql_arena_alloc(p->arena, sizeof(uint32_t) * SQL_MAX_PARAMS);
+    /* Room for every parameter the text may name (the binder records the
+     * type of each $n it meets): not SQL_MAX_PARAMS of them, 256 KiB per
+     * statement. */
+    uint32_t cap = max_param_ref(sql, len);
+    if (cap < nparams)
+        cap = nparams;
+    if (cap == 0)
+        cap = 1;
+    p->ptypes = sql_arena_alloc(p->arena, sizeof(uint32_t) * cap);
     if (!p->ptypes)
         goto nomem;
+    memset(p->ptypes, 0, sizeof(uint32_t) * cap);
     for (uint32_t i = 0; i < nparams && i < SQL_MAX_PARAMS; i++)
         p->ptypes[i] = param_types ? param_types[i] : 0;
     p->nparams = nparams;
