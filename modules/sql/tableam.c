@@ -613,12 +613,10 @@ int sql_table_load(sql_txn *txn, const sql_table *t, sql_loader *ld,
         return rc;
     scratch s = {ld->key, ld->row, ld->ix, ld->val};
     rc = sql_row_key(t, vals, &s.key, err);
+    bool ascending = rc == DC_OK &&
+                     (!ld->has_last || sql_buf_cmp_gt(&s.key, &ld->last));
     if (rc == DC_OK) {
-        size_t n = s.key.len < ld->last.len ? s.key.len : ld->last.len;
-        int c = ld->has_last ? memcmp(s.key.data, ld->last.data, n) : 1;
-        if (c == 0)
-            c = s.key.len > ld->last.len ? 1 : s.key.len < ld->last.len ? -1 : 0;
-        if (c <= 0) {
+        if (!ascending) {
             /* Out of order: look for it among the rows loaded so far. */
             bool exists = false;
             rc = sql_txn_get(txn, SQL_READ_LATEST, s.key.data, s.key.len, NULL,
@@ -636,7 +634,7 @@ int sql_table_load(sql_txn *txn, const sql_table *t, sql_loader *ld,
     if (rc == DC_OK)
         rc =
             sql_txn_put(txn, s.key.data, s.key.len, s.row.data, s.row.len, err);
-    if (rc == DC_OK && (!ld->has_last || sql_buf_cmp_gt(&s.key, &ld->last))) {
+    if (rc == DC_OK && ascending) {
         ld->last.len = 0;
         rc = sql_buf_append(&ld->last, s.key.data, s.key.len, err);
         ld->has_last = rc == DC_OK;

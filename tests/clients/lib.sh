@@ -80,6 +80,27 @@ clients_need_built() {
   return 0
 }
 
+# clients_npm_install NAME: the packages of tests/clients/NAME/package-lock.json,
+# installed with `npm ci` into $B/tests/clients/NAME (never the source tree),
+# again only when the lock file changed.  Sets NM to that directory; exits 1
+# when npm fails.
+clients_npm_install() {
+  local src="$ROOT/tests/clients/$1" stamp
+  NM="$B/tests/clients/$1"
+  mkdir -p "$NM"
+  stamp="$(sha256sum "$src/package-lock.json" | cut -d' ' -f1)"
+  if [ ! -d "$NM/node_modules" ] || [ "$(cat "$NM/.installed" 2>/dev/null)" != "$stamp" ]; then
+    cp "$src/package.json" "$src/package-lock.json" "$NM/"
+    rm -f "$NM/.installed"
+    if ! (cd "$NM" && timeout 300 npm ci --no-audit --no-fund --ignore-scripts >"$NM/npm.log" 2>&1); then
+      echo "FAIL: npm ci of tests/clients/$1/package-lock.json failed (the npm registry must be reachable):"
+      tail -n 20 "$NM/npm.log" | sed 's/^/  | /'
+      exit 1
+    fi
+    echo "$stamp" >"$NM/.installed"
+  fi
+}
+
 # A port nobody listens on now (the kernel picks it; a race with another
 # process taking it in between is possible but makes the start fail loudly).
 clients_free_port() {

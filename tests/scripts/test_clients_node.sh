@@ -21,19 +21,7 @@ source "$ROOT/tests/clients/lib.sh"
 clients_need node npm
 clients_need_built || exit 1
 SRC="$ROOT/tests/clients/node"
-NM="$B/tests/clients/node"
-mkdir -p "$NM"
-stamp="$(sha256sum "$SRC/package-lock.json" | cut -d' ' -f1)"
-if [ ! -d "$NM/node_modules" ] || [ "$(cat "$NM/.installed" 2>/dev/null)" != "$stamp" ]; then
-  cp "$SRC/package.json" "$SRC/package-lock.json" "$NM/"
-  rm -f "$NM/.installed"
-  if ! (cd "$NM" && timeout 300 npm ci --no-audit --no-fund --ignore-scripts >"$NM/npm.log" 2>&1); then
-    echo "FAIL: npm ci of tests/clients/node/package-lock.json failed (the npm registry must be reachable):"
-    tail -n 20 "$NM/npm.log" | sed 's/^/  | /'
-    exit 1
-  fi
-  echo "$stamp" >"$NM/.installed"
-fi
+clients_npm_install node
 
 clients_init
 clients_start plain || exit 1
