@@ -928,7 +928,8 @@ int sql_index_build(sql_txn *txn, const sql_table *t, const sql_index *ix,
     uint8_t lo[4], hi[4];
     rel_bounds(t->oid, lo, hi);
     sql_txn_iter *it = NULL;
-    int rc = sql_txn_iter_open(txn, SQL_READ_LATEST, lo, 4, hi, 4, &it, err);
+    int rc = sql_txn_iter_open(txn, SQL_READ_LATEST | SQL_READ_NOCACHE, lo, 4,
+                               hi, 4, &it, err);
     if (rc != DC_OK)
         return rc;
     dc_value *vals = calloc((size_t)(t->natts ? t->natts : 1), sizeof *vals);
@@ -1044,7 +1045,7 @@ static int scan_open(sql_txn *txn, int mode, const sql_table *t, uint32_t oid,
     if (s == NULL)
         return oom(err);
     s->txn = txn;
-    s->mode = mode;
+    s->mode = mode & ~SQL_READ_NOCACHE;
     s->t = t;
     s->via_index = via_index;
     int rc = sql_txn_iter_open(txn, mode, lo, lolen, hi, hilen, &s->it, err);

@@ -253,6 +253,8 @@ struct sql_txn {
     txn_arena arena;        /* write set nodes, values, lock entries   */
     ws_node *head;          /* skiplist head (height WS_MAXH)          */
     ws_node *tail[WS_MAXH]; /* last node of each level (head: none)    */
+    ws_node *finger;        /* the node inserted last, or NULL         */
+    ws_node *fpath[WS_MAXH]; /* its predecessors at each level         */
     int height;
     uint64_t rng;
     uint64_t nnodes; /* nodes ever created                      */
@@ -659,6 +661,18 @@ static ws_node *ws_seek(sql_txn *t, const uint8_t *key, size_t klen,
                 upd[l] = t->tail[l];
         return NULL;
     }
+    /* Keys ascending within one relation while another relation's keys
+     * follow (a COPY into a table of a lower oid than one written earlier
+     * in the transaction): the key goes right after the last insert. */
+    ws_node *f = t->finger;
+    if (f != NULL && key_cmp(f->key, f->klen, key, klen) < 0 &&
+        (f->next[0] == NULL ||
+         key_cmp(key, klen, f->next[0]->key, f->next[0]->klen) < 0)) {
+        if (upd)
+            for (int l = 0; l < t->height; l++)
+                upd[l] = l < f->height ? f : t->fpath[l];
+        return f->next[0];
+    }
     ws_node *x = t->head;
     for (int l = t->height - 1; l >= 0; l--) {
         ws_node *n;
@@ -736,6 +750,11 @@ static int ws_set(sql_txn *t, const uint8_t *key, size_t klen, int kind,
             if (n->next[l] == NULL)
                 t->tail[l] = n;
         }
+        /* Nodes are never unlinked, so the path stays right until the
+         * next insert replaces it. */
+        for (int l = h; l < t->height; l++)
+            t->fpath[l] = upd[l];
+        t->finger = n;
     }
     if (t->nsavepoints > 0) {
         undo_rec r = {.type = UNDO_NODE,
@@ -985,6 +1004,8 @@ int sql_txn_iter_open(sql_txn *t, int mode, const uint8_t *lo, size_t lolen,
                       dc_error *err)
 {
     int rc;
+    bool nocache = (mode & SQL_READ_NOCACHE) != 0;
+    mode &= ~SQL_READ_NOCACHE;
     if (mode == SQL_READ_SNAPSHOT && (rc = ensure_snapshot(t, err)) != DC_OK)
         return rc;
     sql_txn_iter *it = calloc(1, sizeof *it);
@@ -1016,7 +1037,8 @@ int sql_txn_iter_open(sql_txn *t, int mode, const uint8_t *lo, size_t lolen,
                           .lower = it->lo,
                           .lower_len = it->lolen,
                           .upper = it->hi,
-                          .upper_len = it->hilen};
+                          .upper_len = it->hilen,
+                          .skip_cache = nocache};
     rc = it->sv->iter_open(t->eng->store, &ro, &it->it, err);
     if (rc != DC_OK) {
         free(it->lo);

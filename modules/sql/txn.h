@@ -43,6 +43,9 @@ typedef enum sql_isolation {
 /* Read modes. */
 #define SQL_READ_SNAPSHOT 0  /* statement snapshot + own writes            */
 #define SQL_READ_LATEST   1  /* newest committed state + own writes        */
+/* OR'ed into a mode by iterators: a bulk pass over many rows (DDL rewrites,
+ * ANALYZE) whose blocks should not displace the block cache. */
+#define SQL_READ_NOCACHE  0x100
 
 /* Object lock keys (locked with sql_txn_lock_row like any key). */
 #define SQL_LOCK_DDL ((const uint8_t *)"\0\0\0\2ddl")

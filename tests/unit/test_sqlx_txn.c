@@ -420,6 +420,95 @@ static void test_big_write_set(void **state)
     sql_txn_abort(r);
 }
 
+/* Ascending runs below keys written earlier (a COPY into a table of a lower
+ * oid than one written before in the same transaction), mixed with
+ * rewrites, inserts into the gaps and lookups: the merged view stays in
+ * key order with the last value of each key. */
+static uint64_t rng_state;
+static unsigned rnd(unsigned n);
+
+static void test_runs_below_earlier_keys(void **state)
+{
+    (void)state;
+    sql_txn *t = begin(SQL_ISO_READ_COMMITTED);
+    dc_error err;
+    dc_error_init(&err);
+    enum { N = 3000 };
+    static int last[N]; /* value of run%05d: 0 absent */
+    memset(last, 0, sizeof last);
+    char k[32], v[32];
+    put(t, "run~high", "h");
+    put(t, "run~higher", "hh");
+    rng_state = 777;
+    int stamp = 1;
+    /* Even keys ascend; every few steps an odd key goes into a gap below,
+     * or an earlier key is rewritten, or one is looked up. */
+    for (int i = 0; i < N; i += 2) {
+        snprintf(k, sizeof k, "run%05d", i);
+        snprintf(v, sizeof v, "%d", stamp);
+        put(t, k, v);
+        last[i] = stamp++;
+        unsigned op = rnd(8);
+        int j = (int)rnd((unsigned)i + 1);
+        if (op == 0) {
+            j |= 1;
+            if (j >= N)
+                continue;
+        }
+        if (op <= 1) {
+            snprintf(k, sizeof k, "run%05d", j);
+            snprintf(v, sizeof v, "%d", stamp);
+            put(t, k, v);
+            last[j] = stamp++;
+        } else if (op == 2) {
+            snprintf(k, sizeof k, "run%05d", j);
+            if (last[j])
+                snprintf(v, sizeof v, "%d", last[j]);
+            else
+                snprintf(v, sizeof v, "-");
+            assert_string_equal(get(t, SQL_READ_LATEST, k), v);
+        }
+    }
+    commit(t);
+    sql_txn *r = begin(SQL_ISO_READ_COMMITTED);
+    sql_txn_iter *it = NULL;
+    assert_int_equal(
+        sql_txn_iter_open(r, SQL_READ_SNAPSHOT, K("run"), K("ruo"), &it, &err),
+        DC_OK);
+    int next = 0;
+    for (;;) {
+        bool valid;
+        assert_int_equal(sql_txn_iter_next(it, &valid, &err), DC_OK);
+        if (!valid)
+            break;
+        const uint8_t *kp, *vp;
+        size_t kn, vn;
+        sql_txn_iter_key(it, &kp, &kn);
+        sql_txn_iter_value(it, &vp, &vn);
+        while (next < N && last[next] == 0)
+            next++;
+        if (next == N) {
+            /* Past the runs: the two keys written first, in order. */
+            assert_true(kn >= 4 && memcmp(kp, "run~", 4) == 0);
+            continue;
+        }
+        snprintf(k, sizeof k, "run%05d", next);
+        snprintf(v, sizeof v, "%d", last[next]);
+        assert_int_equal(kn, strlen(k));
+        assert_memory_equal(kp, k, kn);
+        assert_int_equal(vn, strlen(v));
+        assert_memory_equal(vp, v, vn);
+        next++;
+    }
+    sql_txn_iter_close(it);
+    while (next < N && last[next] == 0)
+        next++;
+    assert_int_equal(next, N);
+    assert_string_equal(scan(r, SQL_READ_SNAPSHOT, "run~", "ruo", NULL),
+                        "run~high=h,run~higher=hh");
+    sql_txn_abort(r);
+}
+
 /* ---- locks ------------------------------------------------------------------
  */
 
@@ -855,6 +944,7 @@ int main(void)
         T(test_savepoint_catalog),
         T(test_commit_atomic_durable),
         T(test_big_write_set),
+        T(test_runs_below_earlier_keys),
         T(test_rc_wait_then_changed),
         T(test_rr_serialization_failure),
         T(test_deadlock),
