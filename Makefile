@@ -111,7 +111,7 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(HOST_LIB_OBJS)
 
 # The long crash test: many more SIGKILL rounds than `make test` runs.
 crash-test: all $(TOOL_BINS)
-	@$(TEST_ENV) CRASH_ROUNDS=$${CRASH_ROUNDS:-200} bash tests/scripts/test_storage_crash.sh
+	@$(TEST_ENV) CRASH_ROUNDS=$${CRASH_ROUNDS:-200} CRASH_ENC_ROUNDS=$${CRASH_ENC_ROUNDS:-50} bash tests/scripts/test_storage_crash.sh
 	@$(TEST_ENV) CRASH_ROUNDS=$${CRASH_ROUNDS:-50} bash tests/scripts/test_sql_crash.sh
 	@$(TEST_ENV) CRASH_ROUNDS=$${CRASH_ROUNDS:-30} bash tests/scripts/test_server_crash.sh
 
@@ -187,7 +187,8 @@ help:
 	@echo "make run        build and serve with config.example.toml (data in ./data)"
 	@echo "make test       build and run every test"
 	@echo "make sanitize   the same with ASan and UBSan, in build-san/"
-	@echo "make bench      build and run the benchmarks (bench-storage: lsm vs RocksDB;"
+	@echo "make bench      build and run the benchmarks (bench-storage: lsm vs RocksDB,"
+	@echo "                and the cost of encryption at rest;"
 	@echo "                bench-sql: the sql module vs PostgreSQL 15;"
 	@echo "                bench-server: the server vs PostgreSQL 15 under pgbench)"
 	@echo "make crash-test the long SIGKILL crash test of the storage engine"

@@ -16,6 +16,8 @@
 #   STRICT=1     exit 1 when a target is missed
 #   SYNC_SCALE   the 4-thread/1-thread fillsync ratio counted as "well
 #                above" (default 2)
+#   ENC_ROUNDS   rounds of the encryption cost runs (default 3)
+#   ENCRYPTION_ONLY=1  run only the encryption cost part (no db_bench)
 #
 # What runs, for each engine (same flags for both):
 #   1. fillseq,fillrandom,overwrite,readrandom,readseq,seekrandom in one
@@ -29,6 +31,13 @@
 # seekrandom >= 0.7x; fillsync: 4 threads well above 1 thread (group
 # commit; the verdict uses >= 2x); on-disk size after full compaction
 # <= 1.5x the live data.
+#
+# Then the cost of encryption at rest: fillrandom,readrandom (same flags,
+# sync=0, one thread) with [modules] encryption = "none" and "aes-gcm",
+# alternating, ENC_ROUNDS times each (the machine may be shared and noisy:
+# every round is printed, then the best and the median ops/sec and the
+# median CPU time per op of each variant).  Cost = 1 - aes-gcm/none ops/sec
+# (the verdict uses the medians); target: under 15% for both.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,7 +63,8 @@ if [ ! -f "$MODULE" ]; then
     exit 1
 fi
 
-if ! command -v db_bench >/dev/null 2>&1; then
+ENCRYPTION_ONLY=${ENCRYPTION_ONLY:-0}
+if [ "$ENCRYPTION_ONLY" != 1 ] && ! command -v db_bench >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "bench/storage.sh: db_bench is missing; installing rocksdb-tools" \
              "with apt-get (running as root)" >&2
@@ -108,6 +118,79 @@ echo "  NUM=$NUM key_size=16 value_size=100 compression=zstd; fillsync: $SYNC_WR
 echo "  machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "  scratch: $DIR ($(df -h "$DIR" | awk 'NR==2 {print $1}'), logs in $LOGS)"
 echo
+
+# encryption_cost: the encryption part (see the top); 1 when a target is
+# missed or nothing could be measured.
+encryption_cost() {
+    local rounds=${ENC_ROUNDS:-3} r e log b
+    echo "-- encryption cost: fillrandom,readrandom, none vs aes-gcm, $rounds rounds each (sync=0, 1 thread)"
+    if [ "$(basename "$MODULE")" != lsm.so ] ||
+       [ ! -f "$(dirname "$MODULE")/aes-gcm.so" ]; then
+        echo "  skipped: needs lsm.so and aes-gcm.so in $(dirname "$MODULE")"
+        return 0
+    fi
+    for ((r = 1; r <= rounds; r++)); do
+        for e in none aes-gcm; do
+            log="$LOGS/enc-$e-$r.log"
+            rm -rf "$DC_DB"
+            run "$e#$r" "$log" "$BIN" --module="$MODULE" --db="$DC_DB" \
+                "${COMMON[@]}" --benchmarks=fillrandom,readrandom --sync=0 \
+                --threads=1 --encryption="$e"
+        done
+    done
+    rm -rf "$DC_DB"
+    local miss=0
+    printf '%-12s %-8s %12s %12s %8s %8s %10s  %s\n' workload "" "ops/s best" "ops/s med" "cpu us/op" "" cost "verdict (target < 15%)"
+    for b in fillrandom readrandom; do
+        local vals=""
+        for e in none aes-gcm; do
+            for ((r = 1; r <= rounds; r++)); do
+                log="$LOGS/enc-$e-$r.log"
+                vals="$vals $e:$(ops "$log" "$b"):$(awk -v b="$b" '$1 == "cpu" && $3 == b { print $6 }' "$log")"
+            done
+        done
+        awk -v b="$b" -v vals="$vals" '
+        function med(a, n,   i, j, t) {
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+        BEGIN {
+            n = split(vals, v, " ")
+            for (i = 1; i <= n; i++) {
+                split(v[i], f, ":")
+                if (f[2] == "" || f[3] == "") continue
+                k = ++cnt[f[1]]; o[f[1], k] = f[2] + 0; c[f[1], k] = f[3] + 0
+                if (f[2] + 0 > best[f[1]]) best[f[1]] = f[2] + 0
+            }
+            if (!cnt["none"] || !cnt["aes-gcm"]) { printf "%-12s no result\n", b; exit 1 }
+            for (e in cnt) {
+                for (k = 1; k <= cnt[e]; k++) { x[k] = o[e, k]; y[k] = c[e, k] }
+                mo[e] = med(x, cnt[e]); mc[e] = med(y, cnt[e])
+            }
+            printf "%-12s %-8s %12d %12d %8.3f\n", b, "none", best["none"], mo["none"], mc["none"]
+            printf "%-12s %-8s %12d %12d %8.3f\n", "", "aes-gcm", best["aes-gcm"], mo["aes-gcm"], mc["aes-gcm"]
+            cb = 1 - best["aes-gcm"] / best["none"]; cm = 1 - mo["aes-gcm"] / mo["none"]
+            cc = mc["aes-gcm"] / mc["none"] - 1
+            printf "%-12s %-8s %12s %12s %8s %8s %9.1f%%  (best ops/s)\n", "", "", "", "", "", "cost", 100 * cb
+            printf "%-12s %-8s %12s %12s %8s %8s %9.1f%%  (median ops/s) %s\n", "", "", "", "", "", "", 100 * cm, (cm < 0.15) ? "ok" : "ABOVE TARGET"
+            printf "%-12s %-8s %12s %12s %8s %8s %9.1f%%  (median cpu/op)\n", "", "", "", "", "", "", 100 * cc
+            exit (cm < 0.15) ? 0 : 1 }' || miss=1
+    done
+    echo "  ($rounds rounds each, alternating; the verdict uses the median ops/sec;"
+    echo "   cpu: CPU time of the process per op, background work included; logs $LOGS/enc-*.log)"
+    return $miss
+}
+
+if [ "$ENCRYPTION_ONLY" = 1 ]; then
+    echo "Storage benchmark: encryption cost, module $(basename "$MODULE") ($MODULE)"
+    echo "  NUM=$NUM key_size=16 value_size=100 compression=zstd"
+    echo "  machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+    echo
+    encryption_cost
+    rc=$?
+    [ "$failed" = 1 ] && exit 1
+    [ "${STRICT:-0}" = 1 ] && [ $rc != 0 ] && exit 1
+    exit 0
+fi
 
 echo "-- sequence $SEQUENCE (sync=0, 1 thread), then full compaction"
 run datacave "$LOGS/dc-seq.log" "$BIN" --module="$MODULE" --db="$DC_DB" \
@@ -184,6 +267,9 @@ else
     echo "after full compaction: no size from datacave (see $LOGS/dc-seq.log)"
     missed=1
 fi
+
+echo
+encryption_cost || missed=1
 
 [ "$failed" = 1 ] && exit 1
 [ "$STRICT" = 1 ] && [ "$missed" = 1 ] && exit 1

@@ -18,6 +18,7 @@
 #include "datacave/storage.h"
 #include "elfread.h"
 #include "log.h"
+#include "metrics_registry.h"
 #include "runtime.h"
 
 /* ---- what the host knows of each kind --------------------------------- */
@@ -524,6 +525,13 @@ int dc_runtime_resolve(dc_runtime *rt, bool strict_sections, dc_strlist *errors)
 int dc_runtime_init(dc_runtime *rt, dc_error *err)
 {
     const dc_host_api *api = dc_host_api_table();
+    /* The build and module info metrics, before the metrics module (first
+     * in the order) starts exporting. */
+    dc_metrics_build_info();
+    for (size_t i = 0; i < rt->norder; i++)
+        dc_metrics_module_info(dc_kind_name(rt->order[i]->desc->kind),
+                               rt->order[i]->desc->name,
+                               rt->order[i]->desc->version);
     for (size_t i = 0; i < rt->norder; i++) {
         dc_module *m = rt->order[i];
         struct dc_host *h = dc_xcalloc(1, sizeof *h);

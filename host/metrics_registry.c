@@ -8,8 +8,11 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "version.h"
 
 struct dc_series {
     dc_metric *family;
@@ -348,6 +351,44 @@ int dc_metrics_visit(const dc_metrics_visitor *v, void *ud)
     }
     pthread_mutex_unlock(&g_lock);
     return rc;
+}
+
+/* Register a gauge family `name` with these labels and set the series of
+ * `values` to 1. */
+static void info_gauge(const char *name, const char *help,
+                       const char *const *labels, uint32_t nlabels,
+                       const char *const *values)
+{
+    dc_metric_desc d = {.size = sizeof d, .type = DC_METRIC_GAUGE,
+                        .name = name, .help = help, .label_names = labels,
+                        .nlabels = nlabels};
+    dc_metric *m = NULL;
+    dc_error err;
+    dc_error_init(&err);
+    if (dc_metrics_register(&d, &m, &err) == DC_OK)
+        dc_metrics_gauge_set(dc_metrics_series(m, values), 1.0);
+}
+
+void dc_metrics_build_info(void)
+{
+    static const char *const labels[] = {"version", "abi"};
+    char abi[32];
+    snprintf(abi, sizeof abi, "%d.%d", DC_ABI_MAJOR, DC_ABI_MINOR);
+    const char *values[] = {DATACAVE_VERSION, abi};
+    info_gauge("datacave_build_info",
+               "always 1: the Datacave release and module ABI of the host",
+               labels, 2, values);
+}
+
+void dc_metrics_module_info(const char *kind, const char *name,
+                            const char *version)
+{
+    static const char *const labels[] = {"kind", "name", "version"};
+    const char *values[] = {kind ? kind : "", name ? name : "",
+                            version ? version : ""};
+    info_gauge("datacave_module_info",
+               "always 1: a loaded module, its kind and its version", labels,
+               3, values);
 }
 
 void dc_metrics_reset(void)

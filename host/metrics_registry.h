@@ -18,6 +18,14 @@ void dc_metrics_gauge_add(dc_series *s, double delta);
 void dc_metrics_histogram_observe(dc_series *s, double v);
 int dc_metrics_visit(const dc_metrics_visitor *v, void *ud);
 
+/* The info metrics the host registers for the metrics module to export:
+ * datacave_build_info{version,abi} 1 (once), and one
+ * datacave_module_info{kind,name,version} 1 per loaded module.  Failures
+ * (out of memory) only leave the series out. */
+void dc_metrics_build_info(void);
+void dc_metrics_module_info(const char *kind, const char *name,
+                            const char *version);
+
 /* Free every family and series (tests only: invalidates all handles). */
 void dc_metrics_reset(void);
 

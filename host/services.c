@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "log.h"
 #include "metrics_registry.h"
 #include "runtime.h"
@@ -211,6 +212,18 @@ static void svc_request_shutdown(dc_host *h)
     kill(getpid(), SIGTERM);
 }
 
+static bool svc_audit_enabled(dc_host *h)
+{
+    (void)h;
+    return dc_audit_enabled();
+}
+
+static void svc_audit(dc_host *h, const dc_audit_event *ev)
+{
+    (void)h;
+    dc_audit_write(ev);
+}
+
 static const dc_host_api API = {
     .size = sizeof(dc_host_api),
     .abi_major = DC_ABI_MAJOR,
@@ -240,6 +253,8 @@ static const dc_host_api API = {
     .set_ready = svc_set_ready,
     .server_state = svc_server_state,
     .request_shutdown = svc_request_shutdown,
+    .audit_enabled = svc_audit_enabled,
+    .audit = svc_audit,
 };
 
 const dc_host_api *dc_host_api_table(void) { return &API; }

@@ -17,6 +17,9 @@ PACKAGES=(
   # tests/clients/jdbc; PostgreSQL 15 itself (the server the client tests
   # run against with CLIENTS_SERVER=postgres, and pgbench)
   libpostgresql-jdbc-java default-jdk-headless postgresql-15
+  # the metrics test (tests/scripts/test_metrics.sh): promtool (package
+  # prometheus) checks the /metrics output, curl fetches it
+  prometheus curl
 )
 
 missing=()

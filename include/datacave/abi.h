@@ -19,7 +19,7 @@
 #include <stdbool.h>
 
 #define DC_ABI_MAJOR 0
-#define DC_ABI_MINOR 1
+#define DC_ABI_MINOR 2
 
 /* "DCMD" read as a little-endian 32-bit number. */
 #define DC_MODULE_MAGIC 0x444d4344u

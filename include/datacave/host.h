@@ -97,6 +97,40 @@ typedef enum dc_server_state {
     DC_STATE_STOPPING = 2   /* shutdown has begun                       */
 } dc_server_state;
 
+/* Kinds of audit events (dc_audit_event.kind). */
+typedef enum dc_audit_kind {
+    DC_AUDIT_LOGIN = 1,     /* a login attempt, successful or not       */
+    DC_AUDIT_STATEMENT = 2  /* a statement run, successfully or not     */
+} dc_audit_kind;
+
+/* One event for the audit log (audit(), ABI 0.2).  Strings are borrowed
+ * for the call and need not be valid UTF-8 (the host replaces what is
+ * not); NULL means "does not apply" and is written as null. */
+typedef struct dc_audit_event {
+    uint32_t size;              /* sizeof(dc_audit_event)                */
+    uint32_t kind;              /* dc_audit_kind                         */
+    int64_t time_ns;            /* when it began (DC_CLOCK_REALTIME ns);
+                                   0: now                                */
+    int64_t connection_id;      /* the session's number, to correlate
+                                   lines (pgwire: the process id of its
+                                   BackendKeyData); 0: none              */
+    const char *user;           /* the user name (asked for, at login)   */
+    const char *database;
+    const char *client_addr;    /* the client's address                  */
+    const char *method;         /* login: "scram-sha-256", "md5",
+                                   "password" or "trust"                 */
+    const char *statement;      /* statement: its text, statement_len
+                                   bytes (no NUL needed)                 */
+    size_t statement_len;
+    const char *command;        /* statement: the command tag ("INSERT 0
+                                   3"), NULL when it did not complete    */
+    const char *sqlstate;       /* "00000" on success, else the error's  */
+    const char *message;        /* the error's message, NULL on success  */
+    int64_t rows;               /* statement: rows returned or affected;
+                                   -1: does not apply                    */
+    int64_t duration_ns;        /* how long it took; -1: unknown         */
+} dc_audit_event;
+
 typedef struct dc_host_api {
     uint32_t size;          /* sizeof(dc_host_api) as the host was built */
     uint16_t abi_major;     /* the host's DC_ABI_MAJOR                   */
@@ -201,6 +235,17 @@ typedef struct dc_host_api {
     int (*server_state)(dc_host *h);
     /* Ask the host to shut down (as SIGTERM would).  Returns at once. */
     void (*request_shutdown)(dc_host *h);
+
+    /* ---- audit log (ABI 0.2) ---------------------------------------- */
+
+    /* True when the audit log is on ([security.audit] enabled).  Cheap:
+     * a caller builds events only when it is. */
+    bool (*audit_enabled)(dc_host *h);
+    /* Write one event to the audit log as one JSON line (nothing when the
+     * log is off).  Never fails for the caller: a failed write is
+     * reported in the server log.  Lines of concurrent calls never
+     * interleave. */
+    void (*audit)(dc_host *h, const dc_audit_event *ev);
 } dc_host_api;
 
 #endif

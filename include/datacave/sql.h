@@ -18,7 +18,7 @@
 #include "types.h"
 
 #define DC_SQL_VTABLE_MAJOR 0
-#define DC_SQL_VTABLE_MINOR 2
+#define DC_SQL_VTABLE_MINOR 3
 
 typedef struct dc_sql_session dc_sql_session;
 typedef struct dc_sql_stmt dc_sql_stmt;
@@ -74,6 +74,14 @@ typedef struct dc_sql_sink {
     int (*copy_read)(void *ud, const uint8_t **data, size_t *len);
     /* COPY OUT: a piece of data for the client. */
     int (*copy_write)(void *ud, const uint8_t *data, size_t len);
+    /* Minor 3.  exec() calls it after each statement of the string has
+     * run, successfully or not (after its complete(), or with its error),
+     * with the statement's bytes in the text (off, len) and its error
+     * (NULL on success): the protocol module audits statements one by
+     * one.  Not called for a string that does not parse, nor by
+     * portal_fetch(). */
+    void (*statement_end)(void *ud, size_t off, size_t len,
+                          const dc_error *err);
 } dc_sql_sink;
 
 typedef struct dc_sql_vtable {

@@ -23,7 +23,7 @@
 #include "error.h"
 
 #define DC_STORAGE_VTABLE_MAJOR 0
-#define DC_STORAGE_VTABLE_MINOR 1
+#define DC_STORAGE_VTABLE_MINOR 2
 
 typedef struct dc_store dc_store;
 typedef struct dc_snapshot dc_snapshot;
@@ -87,6 +87,21 @@ typedef struct dc_store_stats {
     uint64_t files_per_level[16];
     uint64_t bytes_per_level[16];
 } dc_store_stats;
+
+/* What checkpoint() did, filled by it.  The caller sets size; the callee
+ * writes only the fields that lie within it. */
+typedef struct dc_checkpoint_info {
+    uint32_t size;
+    uint64_t seq;           /* the copy holds exactly the batches with a
+                               sequence number up to this one            */
+    uint64_t files_linked;  /* files hard-linked from the store          */
+    uint64_t files_copied;  /* files copied (link impossible, e.g. another
+                               file system)                              */
+    uint64_t files_written; /* files written from memory                 */
+    uint64_t bytes;         /* bytes of the files of the copy            */
+    bool store_was_open;    /* the store was open in this process; when
+                               false the call opened it itself            */
+} dc_checkpoint_info;
 
 typedef struct dc_storage_vtable {
     uint32_t size;          /* sizeof(dc_storage_vtable) as built         */
@@ -167,6 +182,23 @@ typedef struct dc_storage_vtable {
     int (*compact)(dc_store *s, const uint8_t *begin, size_t begin_len,
                    const uint8_t *end, size_t end_len, dc_error *err);
     int (*stats)(dc_store *s, dc_store_stats *out);
+
+    /* Optional (NULL: unsupported; since 0.2).  Write a consistent copy of
+     * the store in directory `path` (NULL: the module's configured data
+     * directory, as open() with a NULL path) to the directory `dest`, which
+     * must not exist or be empty (DC_EEXIST otherwise); its parent must
+     * exist.  The copy holds exactly the batches committed up to one
+     * sequence number S (info->seq): every batch whose write() returned
+     * before this call began, none that began after it returned.  A store
+     * started on `dest` opens with exactly that state.  The copy appears
+     * complete or not at all (built aside, made durable, then renamed to
+     * `dest`).  When this process has the store open, writes go on during
+     * the copy; otherwise the call opens the store itself for its duration
+     * (DC_EBUSY when another process has it open, DC_ENOTFOUND when there
+     * is no store).  May run concurrently with every other call on the
+     * store except close(), which waits for it.  `info` may be NULL. */
+    int (*checkpoint)(void *instance, const char *path, const char *dest,
+                      dc_checkpoint_info *info, dc_error *err);
 } dc_storage_vtable;
 
 #endif

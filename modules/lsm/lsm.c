@@ -32,10 +32,18 @@
  *     merge every source (linear minimum over few children).
  *
  *   Background thread: flushes the immutable memtable to an L0 table,
- *     runs compactions while lsm_vset_pick_compaction wants one, deletes
+ *     runs compactions while lsm_vset_pick_compaction wants one (when no
+ *     level is due, that rewrites tables sealed under another encryption
+ *     key id than the current one: key rotation), deletes
  *     obsolete files, syncs the WAL in "interval" mode and refreshes
  *     metrics.  st_work_mu serialises everything that changes the version
  *     set (flush, compaction, manual compaction, deletion of files).
+ *
+ *   Checkpoint (online backup):  under st_mu, with no I/O, the published
+ *     seq S, the current version and the memtables are pinned; the copy is
+ *     then written by checkpoint.c with no lock held while writes go on
+ *     (tables hard-linked, memtable entries up to S written to new tables,
+ *     a fresh manifest).
  *
  * Threads: per storage.h.  Lock order: st_work_mu, then st_mu.  No lock is
  * held while a user callback runs.
@@ -44,6 +52,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -59,6 +68,7 @@
 #include "datacave/storage.h"
 
 #include "cache.h"
+#include "checkpoint.h"
 #include "format.h"
 #include "memtable.h"
 #include "sstable.h"
@@ -85,9 +95,10 @@ typedef struct lsm_metrics {
     dc_series *puts, *gets, *deletes, *bytes_written, *bytes_read;
     dc_series *flushes, *compactions, *wal_fsyncs, *wal_fsync_seconds;
     dc_series *stalls_memtable, *stalls_l0;
-    dc_series *cache_hits, *cache_misses;
+    dc_series *cache_hits, *cache_misses, *cache_hit_ratio;
     dc_series *level_files[LSM_LEVELS];
     dc_series *level_bytes[LSM_LEVELS];
+    dc_metric *files_by_key; /* family; a series per key id seen */
 } lsm_metrics;
 
 typedef struct lsm_config {
@@ -190,6 +201,14 @@ struct dc_store {
 
     pthread_mutex_t st_stat_mu; /* guards the metric deltas below */
     uint64_t seen_hits, seen_misses;
+    /* datacave_storage_files_by_key: the series of every key id seen, so
+     * that one no file uses any more is set to 0.  Under st_stat_mu. */
+    struct key_series {
+        uint32_t key_id;
+        dc_series *series;
+    } *key_series;
+    size_t nkey_series;
+    bool rekey_pending; /* files under other key ids; under st_work_mu */
 };
 
 /* ==== small helpers ===================================================== */
@@ -337,6 +356,50 @@ static void metrics_refresh(dc_store *s)
         api->counter_add(m->cache_misses, cs.misses - s->seen_misses);
     s->seen_hits = cs.hits;
     s->seen_misses = cs.misses;
+    if (cs.hits + cs.misses > 0)
+        api->gauge_set(m->cache_hit_ratio,
+                       (double)cs.hits / (double)(cs.hits + cs.misses));
+    pthread_mutex_unlock(&s->st_stat_mu);
+}
+
+/* Table files per encryption key id of version v into
+ * datacave_storage_files_by_key{key_id="%08x"}; ids no file uses any
+ * more are set to 0.  Any thread. */
+static void metrics_keys(dc_store *s, const lsm_version *v)
+{
+    const dc_host_api *api = s->inst->api;
+    dc_metric *fam = s->inst->m.files_by_key;
+    if (fam == NULL)
+        return;
+    pthread_mutex_lock(&s->st_stat_mu);
+    /* Make sure every id in v has a series (a store has few key ids). */
+    for (int l = 0; l < LSM_LEVELS; l++)
+        for (size_t i = 0; i < v->nfiles[l]; i++) {
+            uint32_t id = v->files[l][i]->key_id;
+            size_t k = 0;
+            while (k < s->nkey_series && s->key_series[k].key_id != id)
+                k++;
+            if (k < s->nkey_series)
+                continue;
+            struct key_series *ks =
+                realloc(s->key_series, (k + 1) * sizeof *ks);
+            if (ks == NULL)
+                continue;
+            s->key_series = ks;
+            char lv[16];
+            snprintf(lv, sizeof lv, "%08x", id);
+            const char *values[1] = {lv};
+            ks[k].key_id = id;
+            ks[k].series = api->metric_series(fam, values);
+            s->nkey_series = k + 1;
+        }
+    for (size_t k = 0; k < s->nkey_series; k++) {
+        uint64_t n = 0;
+        for (int l = 0; l < LSM_LEVELS; l++)
+            for (size_t i = 0; i < v->nfiles[l]; i++)
+                n += v->files[l][i]->key_id == s->key_series[k].key_id;
+        api->gauge_set(s->key_series[k].series, (double)n);
+    }
     pthread_mutex_unlock(&s->st_stat_mu);
 }
 
@@ -350,6 +413,7 @@ static void metrics_levels(dc_store *s)
         s->inst->api->gauge_set(s->inst->m.level_bytes[l],
                                 (double)v->level_bytes[l]);
     }
+    metrics_keys(s, v);
     lsm_version_unref(v);
 }
 
@@ -1673,10 +1737,11 @@ static int ingest_batch(dc_store *s, lsm_writer *w, dc_error *err)
                 level = l;
             }
             lsm_version_unref(v);
-            if (lsm_edit_add_file(&e, level, meta.file_number, meta.file_size,
-                                  meta.entries, meta.smallest,
-                                  meta.smallest_len, meta.largest,
-                                  meta.largest_len) != DC_OK)
+            if (lsm_edit_add_file_key(&e, level, meta.file_number,
+                                      meta.file_size, meta.entries,
+                                      meta.key_id, meta.smallest,
+                                      meta.smallest_len, meta.largest,
+                                      meta.largest_len) != DC_OK)
                 rc = oom(err, "version edit");
         }
         lsm_sst_meta_clear(&meta);
@@ -1955,9 +2020,10 @@ static int write_l0(dc_store *s, lsm_memtable *mem, lsm_edit *e, dc_error *err)
     rc = lsm_sst_writer_finish(w, &meta, err);
     if (rc != DC_OK)
         return rc;
-    rc = lsm_edit_add_file(e, 0, meta.file_number, meta.file_size, meta.entries,
-                           meta.smallest, meta.smallest_len, meta.largest,
-                           meta.largest_len);
+    rc = lsm_edit_add_file_key(e, 0, meta.file_number, meta.file_size,
+                               meta.entries, meta.key_id, meta.smallest,
+                               meta.smallest_len, meta.largest,
+                               meta.largest_len);
     lsm_sst_meta_clear(&meta);
     if (rc != DC_OK)
         return oom(err, "version edit");
@@ -2151,9 +2217,10 @@ static int finish_output(lsm_sst_writer *w, int level, lsm_edit *e,
     int rc = lsm_sst_writer_finish(w, &meta, err);
     if (rc != DC_OK)
         return rc;
-    rc = lsm_edit_add_file(e, level, meta.file_number, meta.file_size,
-                           meta.entries, meta.smallest, meta.smallest_len,
-                           meta.largest, meta.largest_len);
+    rc = lsm_edit_add_file_key(e, level, meta.file_number, meta.file_size,
+                               meta.entries, meta.key_id, meta.smallest,
+                               meta.smallest_len, meta.largest,
+                               meta.largest_len);
     lsm_sst_meta_clear(&meta);
     return rc == DC_OK ? DC_OK : oom(err, "version edit");
 }
@@ -2167,9 +2234,10 @@ static int run_compaction(dc_store *s, lsm_compaction *c, dc_error *err)
     if (c->trivial_move) {
         lsm_file *f = c->inputs[0][0];
         if (lsm_edit_delete_file(&e, c->level, f->number) != DC_OK ||
-            lsm_edit_add_file(&e, c->level + 1, f->number, f->size, f->entries,
-                              f->smallest, f->smallest_len, f->largest,
-                              f->largest_len) != DC_OK)
+            lsm_edit_add_file_key(&e, c->output_level, f->number, f->size,
+                                  f->entries, f->key_id, f->smallest,
+                                  f->smallest_len, f->largest,
+                                  f->largest_len) != DC_OK)
             rc = oom(err, "version edit");
         if (rc == DC_OK)
             rc = lsm_vset_apply(s->vs, &e, err);
@@ -2258,7 +2326,7 @@ static int run_compaction(dc_store *s, lsm_compaction *c, dc_error *err)
             keep = false;
         if (keep) {
             if (out != NULL && new_key && out_bytes >= target) {
-                rc = finish_output(out, c->level + 1, &e, err);
+                rc = finish_output(out, c->output_level, &e, err);
                 out = NULL;
                 if (rc != DC_OK)
                     break;
@@ -2286,7 +2354,7 @@ static int run_compaction(dc_store *s, lsm_compaction *c, dc_error *err)
             *err = m.err;
     }
     if (rc == DC_OK && out != NULL) {
-        rc = finish_output(out, c->level + 1, &e, err);
+        rc = finish_output(out, c->output_level, &e, err);
         out = NULL;
     }
     if (out != NULL)
@@ -2309,13 +2377,46 @@ static int run_compaction(dc_store *s, lsm_compaction *c, dc_error *err)
     return rc;
 }
 
+/* Live table files not sealed under the current key id (policy.key_id),
+ * and all of them. */
+static size_t count_other_keys(dc_store *s, size_t *total)
+{
+    lsm_version *v = lsm_vset_current(s->vs);
+    size_t n = 0, all = 0;
+    for (int l = 0; l < LSM_LEVELS; l++)
+        for (size_t i = 0; i < v->nfiles[l]; i++) {
+            all++;
+            n += v->files[l][i]->key_id != s->policy.key_id;
+        }
+    lsm_version_unref(v);
+    if (total)
+        *total = all;
+    return n;
+}
+
+/* Key rotation: once compaction has rewritten every file that was under
+ * another key, say so (the operator may then drop the retired keys).
+ * Caller holds st_work_mu. */
+static void rekey_check_done(dc_store *s)
+{
+    if (!s->rekey_pending || count_other_keys(s, NULL) != 0)
+        return;
+    s->rekey_pending = false;
+    s->inst->api->log(s->inst->host, DC_LOG_INFO,
+                      "lsm store \"%s\": key rotation done: every table "
+                      "file is sealed under the current key id %08x",
+                      s->dir, s->policy.key_id);
+}
+
 /* Pick and run one compaction.  *did: one ran.  Caller holds st_work_mu. */
 static int compact_once(dc_store *s, bool *did, dc_error *err)
 {
     *did = false;
     lsm_compaction *c = lsm_vset_pick_compaction(s->vs, &s->policy);
-    if (c == NULL)
+    if (c == NULL) {
+        rekey_check_done(s);
         return DC_OK;
+    }
     int rc = run_compaction(s, c, err);
     lsm_compaction_free(c);
     delete_obsolete(s);
@@ -2474,6 +2575,18 @@ static int lsm_compact(dc_store *s, const uint8_t *begin, size_t begin_len,
             delete_obsolete(s);
         }
     }
+    /* Then every file still under another key (a retired one, or in the
+     * clear): each rewrite leaves fewer. */
+    while (rc == DC_OK && s->policy.rewrite_keys) {
+        lsm_compaction *c = lsm_vset_pick_rewrite(s->vs, &s->policy);
+        if (c == NULL)
+            break;
+        rc = run_compaction(s, c, err);
+        lsm_compaction_free(c);
+        delete_obsolete(s);
+    }
+    if (rc == DC_OK)
+        rekey_check_done(s);
     pthread_mutex_unlock(&s->st_work_mu);
     pthread_mutex_lock(&s->st_mu);
     pthread_cond_broadcast(&s->st_done_cv);
@@ -2563,6 +2676,7 @@ static void store_free(dc_store *s)
     free(s->name);
     free(s->sst_dir);
     free(s->wal_dir);
+    free(s->key_series);
     free(s);
 }
 
@@ -2648,6 +2762,90 @@ static int io_error(dc_error *err, const char *what, const char *path)
 {
     return dc_error_set(err, DC_EIO, DC_SQLSTATE_IO, "%s \"%s\": %s", what,
                         path, strerror(errno));
+}
+
+/* Every table file of the current version must be readable with the
+ * configured keys (the manifest records each file's key id): refuse at
+ * open, naming a file, rather than fail the first query that reaches it.
+ * Then say how many files key rotation still has to rewrite. */
+static int check_table_keys(dc_store *s, dc_error *err)
+{
+    const dc_encryption_vtable *ev = s->enc_r;
+    bool can_check = ev != NULL &&
+                     DC_HAS_FIELD(ev, dc_encryption_vtable, check_key) &&
+                     ev->check_key != NULL;
+    lsm_version *v = lsm_vset_current(s->vs);
+    int rc = DC_OK;
+    for (int l = 0; l < LSM_LEVELS && rc == DC_OK; l++)
+        for (size_t i = 0; i < v->nfiles[l] && rc == DC_OK; i++) {
+            lsm_file *f = v->files[l][i];
+            if (f->key_id != 0 && ev == NULL) {
+                rc = dc_error_set(err, DC_EINVAL, DC_SQLSTATE_CONFIG,
+                                  "sstable \"%s/%016llu.sst\" is encrypted "
+                                  "(key id %08x) but no encryption module is "
+                                  "configured",
+                                  s->sst_dir, (unsigned long long)f->number,
+                                  f->key_id);
+                break;
+            }
+            if (!can_check)
+                continue;
+            dc_error kerr;
+            dc_error_init(&kerr);
+            int krc = ev->check_key(s->enc_r_inst, f->key_id, &kerr);
+            if (krc == DC_OK)
+                continue;
+            size_t same = 0;
+            for (int l2 = 0; l2 < LSM_LEVELS; l2++)
+                for (size_t j = 0; j < v->nfiles[l2]; j++)
+                    same += v->files[l2][j]->key_id == f->key_id;
+            rc = dc_error_set(err, krc, kerr.sqlstate,
+                              "sstable \"%s/%016llu.sst\" (one of %zu table "
+                              "files under key id %08x): %s",
+                              s->sst_dir, (unsigned long long)f->number, same,
+                              f->key_id, kerr.message);
+            if (kerr.hint[0] != '\0')
+                dc_error_hint(err, "%s", kerr.hint);
+        }
+    lsm_version_unref(v);
+    if (rc != DC_OK || !s->policy.rewrite_keys)
+        return rc;
+    size_t total = 0, other = count_other_keys(s, &total);
+    if (other > 0) {
+        s->rekey_pending = !s->read_only;
+        s->inst->api->log(s->inst->host, DC_LOG_INFO,
+                          "lsm store \"%s\": %zu of %zu table files are "
+                          "sealed under other key ids than the current one "
+                          "(%08x)%s",
+                          s->dir, other, total, s->policy.key_id,
+                          s->read_only ? ""
+                                       : "; background compaction rewrites "
+                                         "them");
+    } else if (s->policy.key_id != 0 && total > 0) {
+        s->inst->api->log(s->inst->host, DC_LOG_INFO,
+                          "lsm store \"%s\": every table file (%zu) is "
+                          "sealed under the current key id %08x",
+                          s->dir, total, s->policy.key_id);
+    }
+    return DC_OK;
+}
+
+/* A test hook, inert unless the environment sets it: with
+ * DATACAVE_TEST_HOLD_RECOVERY naming a file, recovery waits while that
+ * file exists (at most 120 s), so that a test can watch the server while
+ * its storage recovers (tests/scripts/test_metrics.sh: /ready answers
+ * 503).  Never set it in production. */
+static void hold_recovery_for_tests(dc_store *s)
+{
+    const char *path = getenv("DATACAVE_TEST_HOLD_RECOVERY");
+    if (path == NULL || path[0] == '\0' || access(path, F_OK) != 0)
+        return;
+    s->inst->api->log(s->inst->host, DC_LOG_WARN,
+                      "recovery held while %s exists "
+                      "(DATACAVE_TEST_HOLD_RECOVERY, a test hook)", path);
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    for (int i = 0; i < 12000 && access(path, F_OK) == 0; i++)
+        nanosleep(&ts, NULL);
 }
 
 /* open(): see storage.h and the file comment. */
@@ -2762,6 +2960,11 @@ static int lsm_open(void *instance, const dc_store_options *opts,
         s->enc_w = inst->enc;
         s->enc_w_inst = inst->enc_inst;
     }
+    /* Key rotation: compaction rewrites every table file under another key
+     * id (a retired key, or none) under the one new files get. */
+    s->policy.rewrite_keys = inst->enc != NULL;
+    s->policy.key_id =
+        s->enc_w != NULL ? s->enc_w->current_key_id(s->enc_w_inst) : 0;
 
     lsm_vset_options vo;
     memset(&vo, 0, sizeof vo);
@@ -2770,6 +2973,9 @@ static int lsm_open(void *instance, const dc_store_options *opts,
     vo.enc = s->enc_w != NULL ? s->enc_w : s->enc_r;
     vo.enc_instance = s->enc_w != NULL ? s->enc_w_inst : s->enc_r_inst;
     rc = lsm_vset_open(&vo, &s->vs, err);
+    if (rc != DC_OK)
+        goto fail;
+    rc = check_table_keys(s, err);
     if (rc != DC_OK)
         goto fail;
     s->bcache = lsm_lru_new(s->cfg.block_cache_bytes);
@@ -2788,6 +2994,7 @@ static int lsm_open(void *instance, const dc_store_options *opts,
         rc = oom(err, "store");
         goto fail;
     }
+    hold_recovery_for_tests(s);
     rc = recover(s, err);
     if (rc != DC_OK)
         goto fail;
@@ -2869,6 +3076,129 @@ static void lsm_close(dc_store *s)
         }
     pthread_mutex_unlock(&inst->lock);
     store_free(s);
+}
+
+/* ==== checkpoint ======================================================== */
+
+/* Write a checkpoint of the open store s to dest (checkpoint.h).  The cut:
+ * under st_mu, the published seq S and the triple (version, immutable
+ * memtable, memtable) are one consistent state - a flush installs its table
+ * and drops the immutable memtable in one st_mu section, an ingested batch
+ * is installed and published in one, and every entry of a memtable with
+ * seq <= S is in it already (the leader inserts before it publishes).
+ * Entries the leader adds after S are filtered out by seq. */
+static int store_checkpoint(dc_store *s, const char *dest,
+                            lsm_ckpt_result *res, uint64_t *seq_out,
+                            dc_error *err)
+{
+    pthread_mutex_lock(&s->st_mu);
+    uint64_t seq = atomic_load_explicit(&s->last_seq, memory_order_acquire);
+    lsm_memtable *imm = s->imm, *mem = s->mem;
+    if (imm != NULL)
+        lsm_memtable_ref(imm);
+    if (mem != NULL)
+        lsm_memtable_ref(mem);
+    lsm_version *v = lsm_vset_current(s->vs);
+    pthread_mutex_unlock(&s->st_mu);
+
+    lsm_sst_write_options wo;
+    sst_write_options(s, &wo);
+    lsm_ckpt_source src;
+    memset(&src, 0, sizeof src);
+    src.sst_dir = s->sst_dir;
+    src.version = v;
+    src.mem[0] = imm;
+    src.mem[1] = mem;
+    src.seq = seq;
+    src.sst_opts = &wo;
+    src.enc = s->enc_w != NULL ? s->enc_w : s->enc_r;
+    src.enc_instance = s->enc_w != NULL ? s->enc_w_inst : s->enc_r_inst;
+    int rc = lsm_checkpoint_write(&src, dest, res, err);
+
+    lsm_version_unref(v);
+    if (imm != NULL)
+        lsm_memtable_unref(imm);
+    if (mem != NULL)
+        lsm_memtable_unref(mem);
+    /* The pinned version may have kept obsolete tables alive. */
+    pthread_mutex_lock(&s->st_mu);
+    s->obsolete_check = true;
+    pthread_cond_signal(&s->st_bg_cv);
+    pthread_mutex_unlock(&s->st_mu);
+    if (rc == DC_OK)
+        *seq_out = seq;
+    return rc;
+}
+
+/* checkpoint(): see storage.h.  The store is looked up among those open in
+ * this instance (by real path); inst->lock is held while the copy is
+ * written, so a concurrent close() of it waits.  A store not open here is
+ * opened for the call (exclusively, as a server would: another process
+ * holding it is DC_EBUSY) and closed again. */
+static int lsm_checkpoint(void *instance, const char *path, const char *dest,
+                          dc_checkpoint_info *info, dc_error *err)
+{
+    lsm_instance *inst = instance;
+    if (path == NULL)
+        path = inst->cfg.data_dir;
+    if (path == NULL || path[0] == '\0' || dest == NULL || dest[0] == '\0')
+        return dc_error_set(err, DC_EINVAL, LSM_SQLSTATE_BAD_ARG,
+                            "lsm checkpoint: no store path or no destination");
+    lsm_ckpt_result res;
+    memset(&res, 0, sizeof res);
+    uint64_t seq = 0;
+    int rc;
+    bool was_open = false;
+    char *real = realpath(path, NULL);
+    pthread_mutex_lock(&inst->lock);
+    dc_store *s = NULL;
+    for (dc_store *o = inst->stores; real != NULL && o != NULL;
+         o = o->next_open)
+        if (strcmp(o->name, real) == 0)
+            s = o;
+    if (s != NULL) {
+        was_open = true;
+        rc = store_checkpoint(s, dest, &res, &seq, err);
+        pthread_mutex_unlock(&inst->lock);
+    } else {
+        pthread_mutex_unlock(&inst->lock);
+        /* Never leave a lock file or directories where there is no store. */
+        char *mdir = path_join(path, "manifest");
+        struct stat st;
+        bool exists = mdir != NULL && stat(mdir, &st) == 0;
+        free(mdir);
+        free(real);
+        if (!exists)
+            return dc_error_set(err, DC_ENOTFOUND, LSM_SQLSTATE_NO_FILE,
+                                "no store in \"%s\"", path);
+        real = NULL;
+        dc_store_options o;
+        memset(&o, 0, sizeof o);
+        o.size = sizeof o;
+        o.path = path;
+        o.create_if_missing = false;
+        rc = lsm_open(inst, &o, &s, err);
+        if (rc == DC_OK) {
+            rc = store_checkpoint(s, dest, &res, &seq, err);
+            lsm_close(s);
+        }
+    }
+    free(real);
+    if (rc != DC_OK)
+        return rc;
+    if (DC_HAS_FIELD(info, dc_checkpoint_info, seq))
+        info->seq = seq;
+    if (DC_HAS_FIELD(info, dc_checkpoint_info, files_linked))
+        info->files_linked = res.linked;
+    if (DC_HAS_FIELD(info, dc_checkpoint_info, files_copied))
+        info->files_copied = res.copied;
+    if (DC_HAS_FIELD(info, dc_checkpoint_info, files_written))
+        info->files_written = res.written;
+    if (DC_HAS_FIELD(info, dc_checkpoint_info, bytes))
+        info->bytes = res.bytes;
+    if (DC_HAS_FIELD(info, dc_checkpoint_info, store_was_open))
+        info->store_was_open = was_open;
+    return DC_OK;
 }
 
 /* ==== module ============================================================ */
@@ -3042,6 +3372,11 @@ static void register_metrics(lsm_instance *inst)
                         "Block cache hits", NULL, NULL, &e);
     m->cache_misses = reg(inst, C, "datacave_storage_block_cache_misses_total",
                           "Block cache misses", NULL, NULL, &e);
+    m->cache_hit_ratio =
+        reg(inst, G, "datacave_storage_block_cache_hit_ratio",
+            "Block cache hits / lookups since the store opened (refreshed "
+            "every second; NaN before the first lookup)", NULL, NULL, &e);
+    inst->api->gauge_set(m->cache_hit_ratio, NAN);
     for (int l = 0; l < LSM_LEVELS; l++) {
         char lv[16];
         snprintf(lv, sizeof lv, "%d", l);
@@ -3050,6 +3385,21 @@ static void register_metrics(lsm_instance *inst)
         m->level_bytes[l] =
             reg(inst, G, "datacave_storage_level_bytes",
                 "Bytes of table files per level", "level", lv, &e);
+    }
+    {
+        const char *labels[1] = {"key_id"};
+        dc_metric_desc d;
+        memset(&d, 0, sizeof d);
+        d.size = sizeof d;
+        d.type = DC_METRIC_GAUGE;
+        d.name = "datacave_storage_files_by_key";
+        d.help = "Table files per encryption key id they are sealed under "
+                 "(00000000: not encrypted)";
+        d.label_names = labels;
+        d.nlabels = 1;
+        if (inst->api->metric_register(inst->host, &d, &m->files_by_key,
+                                       &e) != DC_OK)
+            m->files_by_key = NULL;
     }
     if (dc_error_isset(&e))
         inst->api->log(inst->host, DC_LOG_WARN,
@@ -3156,6 +3506,7 @@ static const dc_storage_vtable lsm_vtable = {
     .flush = lsm_flush,
     .compact = lsm_compact,
     .stats = lsm_stats,
+    .checkpoint = lsm_checkpoint,
 };
 
 static const dc_module_desc lsm_desc = {

@@ -58,10 +58,23 @@ static void make_path(char *buf, size_t cap, const char *dir, uint64_t num,
              suffix);
 }
 
-static void make_aad(uint8_t aad[16], uint64_t file_number, uint64_t off)
+/* What a block holds; bound into its AAD, so that a footer pointing the
+ * index or the filter at another block fails authentication. */
+enum block_role { ROLE_DATA = 0, ROLE_FILTER = 1, ROLE_INDEX = 2 };
+
+#define AAD_SIZE 24
+static const uint8_t aad_label[3][8] = {
+    {'D', 'C', 'S', 'S', 'T', 'D', 'A', 'T'},
+    {'D', 'C', 'S', 'S', 'T', 'F', 'L', 'T'},
+    {'D', 'C', 'S', 'S', 'T', 'I', 'D', 'X'}};
+
+/* The AAD of a sealed block: role label, file number, block offset. */
+static void make_aad(uint8_t aad[AAD_SIZE], int role, uint64_t file_number,
+                     uint64_t off)
 {
-    lsm_put_fixed64(aad, file_number);
-    lsm_put_fixed64(aad + 8, off);
+    memcpy(aad, aad_label[role], 8);
+    lsm_put_fixed64(aad + 8, file_number);
+    lsm_put_fixed64(aad + 16, off);
 }
 
 /* ============================================================================
@@ -127,8 +140,8 @@ static int ensure(uint8_t **buf, size_t *cap, size_t need)
 }
 
 /* Compress (maybe), seal (maybe), checksum and append one block. */
-static int write_block(lsm_sst_writer *w, const uint8_t *raw, size_t len,
-                       handle *h, dc_error *err)
+static int write_block(lsm_sst_writer *w, int role, const uint8_t *raw,
+                       size_t len, handle *h, dc_error *err)
 {
     const uint8_t *payload = raw;
     size_t plen = len;
@@ -153,8 +166,8 @@ static int write_block(lsm_sst_writer *w, const uint8_t *raw, size_t len,
         size_t cap = plen + w->w_opts.enc->overhead(w->w_opts.enc_instance);
         if (ensure(&w->w_sealed, &w->w_sealed_cap, cap ? cap : 1))
             return oom(err);
-        uint8_t aad[16];
-        make_aad(aad, w->w_num, w->w_off);
+        uint8_t aad[AAD_SIZE];
+        make_aad(aad, role, w->w_num, w->w_off);
         size_t out_len = 0;
         int rc = w->w_opts.enc->seal(w->w_opts.enc_instance, w->w_key_id, aad,
                                      sizeof aad, payload, plen, w->w_sealed,
@@ -199,7 +212,7 @@ static int flush_data_block(lsm_sst_writer *w, dc_error *err)
         w->w_failed = true;
         return oom(err);
     }
-    int rc = write_block(w, data, len, &w->w_pending_h, err);
+    int rc = write_block(w, ROLE_DATA, data, len, &w->w_pending_h, err);
     if (rc) {
         w->w_failed = true;
         return rc;
@@ -424,7 +437,7 @@ int lsm_sst_writer_finish(lsm_sst_writer *w, lsm_sst_meta *meta, dc_error *err)
             rc = oom(err);
             goto fail;
         }
-        rc = write_block(w, f, fl, &fh, err);
+        rc = write_block(w, ROLE_FILTER, f, fl, &fh, err);
         free(f);
         if (rc)
             goto fail;
@@ -435,7 +448,7 @@ int lsm_sst_writer_finish(lsm_sst_writer *w, lsm_sst_meta *meta, dc_error *err)
         rc = oom(err);
         goto fail;
     }
-    if ((rc = write_block(w, idx, il, &ih, err)) != 0)
+    if ((rc = write_block(w, ROLE_INDEX, idx, il, &ih, err)) != 0)
         goto fail;
     uint8_t ft[LSM_SST_FOOTER_SIZE];
     lsm_put_fixed64(ft, ih.off);
@@ -471,6 +484,7 @@ int lsm_sst_writer_finish(lsm_sst_writer *w, lsm_sst_meta *meta, dc_error *err)
         memset(meta, 0, sizeof(*meta));
         meta->file_number = w->w_num;
         meta->file_size = w->w_off;
+        meta->key_id = w->w_key_id;
         meta->entries = w->w_entries;
         if (w->w_entries > 0) {
             meta->smallest = w->w_first;
@@ -610,7 +624,7 @@ __attribute__((destructor)) static void dctx_pool_free(void)
 
 /* Read, verify, open and decompress the block at h; the result is a
  * malloc'd buffer in *out and *out_len. */
-static int load_block(const lsm_sst *t, handle h, uint8_t **out,
+static int load_block(const lsm_sst *t, int role, handle h, uint8_t **out,
                       size_t *out_len, dc_error *err)
 {
     if (h.off < LSM_SST_HEADER_SIZE || h.off > t->t_data_end ||
@@ -645,8 +659,8 @@ static int load_block(const lsm_sst *t, handle h, uint8_t **out,
             free(buf);
             return oom(err);
         }
-        uint8_t aad[16];
-        make_aad(aad, t->t_num, h.off);
+        uint8_t aad[AAD_SIZE];
+        make_aad(aad, role, t->t_num, h.off);
         size_t pl = 0;
         dc_error e2;
         dc_error_init(&e2);
@@ -714,7 +728,7 @@ static int read_block(const lsm_sst *t, handle h, bool fill_cache,
     }
     uint8_t *data;
     size_t len;
-    int rc = load_block(t, h, &data, &len, err);
+    int rc = load_block(t, ROLE_DATA, h, &data, &len, err);
     if (rc)
         return rc;
     if (c && fill_cache) {
@@ -813,24 +827,44 @@ int lsm_sst_open(const char *dir, uint64_t file_number,
     t->t_key_id = lsm_get_fixed32(hdr + 12);
     if (t->t_key_id != 0 && t->t_opts.enc == NULL) {
         rc = dc_error_set(err, DC_EINVAL, DC_SQLSTATE_CONFIG,
-                          "sstable \"%s\" is encrypted (key id %u) but no "
+                          "sstable \"%s\" is encrypted (key id %08x) but no "
                           "encryption module is configured",
                           t->t_path, t->t_key_id);
         goto fail;
+    }
+    if (t->t_opts.enc != NULL &&
+        DC_HAS_FIELD(t->t_opts.enc, dc_encryption_vtable, check_key) &&
+        t->t_opts.enc->check_key != NULL) {
+        /* Before any block is opened: the wrong key, a retired key left
+         * out of the config, or a table in the clear where none is
+         * accepted, each refused naming the file. */
+        dc_error kerr;
+        dc_error_init(&kerr);
+        rc = t->t_opts.enc->check_key(t->t_opts.enc_instance, t->t_key_id,
+                                      &kerr);
+        if (rc != 0) {
+            dc_error_set(err, rc, kerr.sqlstate, "sstable \"%s\": %s",
+                         t->t_path, kerr.message);
+            if (kerr.hint[0] != '\0')
+                dc_error_hint(err, "%s", kerr.hint);
+            goto fail;
+        }
     }
     t->t_entries = lsm_get_fixed64(ft + 32);
     handle ih = {lsm_get_fixed64(ft), lsm_get_fixed64(ft + 8)};
     handle fh = {lsm_get_fixed64(ft + 16), lsm_get_fixed64(ft + 24)};
     size_t len;
     t->t_index_off = ih.off;
-    if ((rc = load_block(t, ih, &t->t_index_data, &len, err)) != 0)
+    if ((rc = load_block(t, ROLE_INDEX, ih, &t->t_index_data, &len, err)) !=
+        0)
         goto fail;
     if (lsm_block_parse(t->t_index_data, len, &t->t_index) != 0) {
         rc = corrupt(err, t, ih.off, "bad index block restart array");
         goto fail;
     }
     if (fh.size != 0 || fh.off != 0) {
-        if ((rc = load_block(t, fh, &t->t_filter, &t->t_filter_len, err)) != 0)
+        if ((rc = load_block(t, ROLE_FILTER, fh, &t->t_filter,
+                             &t->t_filter_len, err)) != 0)
             goto fail;
         if (!lsm_bloom_valid(t->t_filter, t->t_filter_len)) {
             rc = corrupt(err, t, fh.off, "bad bloom filter");
@@ -842,6 +876,31 @@ int lsm_sst_open(const char *dir, uint64_t file_number,
 fail:
     lsm_sst_close(t);
     return rc;
+}
+
+int lsm_sst_read_key_id(const char *dir, uint64_t file_number,
+                        uint32_t *key_id, dc_error *err)
+{
+    lsm_sst t;
+    memset(&t, 0, sizeof t);
+    t.t_num = file_number;
+    make_path(t.t_path, sizeof t.t_path, dir, file_number, "");
+    t.t_fd = open(t.t_path, O_RDONLY | O_CLOEXEC);
+    if (t.t_fd < 0)
+        return sys_error(err, "open", t.t_path);
+    uint8_t hdr[LSM_SST_HEADER_SIZE];
+    int rc = read_at(&t, hdr, sizeof hdr, 0, err);
+    close(t.t_fd);
+    if (rc != DC_OK)
+        return rc;
+    if (memcmp(hdr, HEADER_MAGIC, 8) != 0)
+        return corrupt_file(err, &t, "bad header magic (not an sstable)");
+    if (lsm_crc_unmask(lsm_get_fixed32(hdr + 28)) != lsm_crc32c(hdr, 28))
+        return corrupt_file(err, &t, "header checksum mismatch");
+    if (lsm_get_fixed64(hdr + 16) != file_number)
+        return corrupt_file(err, &t, "header names another file number");
+    *key_id = lsm_get_fixed32(hdr + 12);
+    return DC_OK;
 }
 
 void lsm_sst_close(lsm_sst *t)
@@ -866,6 +925,10 @@ uint64_t lsm_sst_file_size(const lsm_sst *t)
 uint64_t lsm_sst_entries(const lsm_sst *t)
 {
     return t->t_entries;
+}
+uint32_t lsm_sst_key_id(const lsm_sst *t)
+{
+    return t->t_key_id;
 }
 const char *lsm_sst_path(const lsm_sst *t)
 {

@@ -4,8 +4,9 @@
  * A table holds internal keys (user key + 8-byte trailer, see format.h) in
  * lsm_ikey_cmp order with their values, in blocks of about block_size bytes
  * (prefix-compressed keys, restart points; block.h), each optionally zstd
- * compressed and optionally sealed by an encryption module, each with a
- * CRC32C.  An index block maps separator keys to data blocks, a bloom filter
+ * compressed and optionally sealed by an encryption module (the AAD binds
+ * the block's role - data, filter or index -, the file number and the
+ * block's offset), each with a CRC32C.  An index block maps separator keys to data blocks, a bloom filter
  * (bloom.h) over user keys lets lookups skip the table, and a fixed footer
  * locates both.  The byte layout is in docs/storage-sstable.md.
  *
@@ -80,6 +81,7 @@ typedef struct lsm_sst_meta {
     uint64_t file_number;
     uint64_t file_size;
     uint64_t entries;
+    uint32_t key_id; /* the encryption key id it is sealed under, 0: clear */
     uint8_t *smallest;
     size_t smallest_len;
     uint8_t *largest;
@@ -128,11 +130,19 @@ typedef struct lsm_sst lsm_sst;
  * index and filter blocks (kept in memory).  `opts` may be NULL; it is
  * copied.  Errors: DC_EIO (cannot open/read), DC_ECORRUPT, DC_EUNSUPPORTED
  * (written by a newer format version: the message names the file and both
- * versions), DC_EINVAL (encrypted file and no encryption module),
- * DC_ENOMEM. */
+ * versions), DC_EINVAL (encrypted file and no encryption module), the
+ * status of the module's check_key for the file's key id (DC_ENOTFOUND:
+ * the key is not configured; DC_EPERM: a file in the clear the module does
+ * not accept), naming the file, DC_ENOMEM. */
 int lsm_sst_open(const char *dir, uint64_t file_number,
                  const lsm_sst_read_options *opts, lsm_sst **out,
                  dc_error *err);
+
+/* The encryption key id in the header of "<dir>/<num>.sst" (0: not
+ * encrypted), read without opening the table: the header's magic, CRC and
+ * file number are checked, nothing else.  Errors: DC_EIO, DC_ECORRUPT. */
+int lsm_sst_read_key_id(const char *dir, uint64_t file_number,
+                        uint32_t *key_id, dc_error *err);
 
 /* Close the table; every iterator on it must be closed before. */
 void lsm_sst_close(lsm_sst *t);
@@ -140,6 +150,8 @@ void lsm_sst_close(lsm_sst *t);
 uint64_t lsm_sst_file_number(const lsm_sst *t);
 uint64_t lsm_sst_file_size(const lsm_sst *t);
 uint64_t lsm_sst_entries(const lsm_sst *t);
+/* The encryption key id in the file's header (0: not encrypted). */
+uint32_t lsm_sst_key_id(const lsm_sst *t);
 const char *lsm_sst_path(const lsm_sst *t);
 
 enum lsm_get_result {

@@ -42,7 +42,8 @@ enum {
     EDIT_TAG_LAST_SEQ = 3,
     EDIT_TAG_DELETED_FILE = 4,
     EDIT_TAG_ADDED_FILE = 5,
-    EDIT_TAG_SNAPSHOT = 6
+    EDIT_TAG_SNAPSHOT = 6,
+    EDIT_TAG_ADDED_FILE_KEY = 7 /* tag 5 with the file's key id */
 };
 
 /* A manifest segment larger than this is rotated by lsm_vset_apply. */
@@ -174,6 +175,7 @@ static lsm_file *file_new(const lsm_edit_file *ef)
     f->number = ef->number;
     f->size = ef->size;
     f->entries = ef->entries;
+    f->key_id = ef->key_id;
     atomic_init(&f->refs, 0);
     return f;
 }
@@ -356,6 +358,15 @@ int lsm_edit_add_file(lsm_edit *e, int level, uint64_t number, uint64_t size,
                       size_t smallest_len, const uint8_t *largest,
                       size_t largest_len)
 {
+    return lsm_edit_add_file_key(e, level, number, size, entries, 0, smallest,
+                                 smallest_len, largest, largest_len);
+}
+
+int lsm_edit_add_file_key(lsm_edit *e, int level, uint64_t number,
+                          uint64_t size, uint64_t entries, uint32_t key_id,
+                          const uint8_t *smallest, size_t smallest_len,
+                          const uint8_t *largest, size_t largest_len)
+{
     if (level < 0 || level >= LSM_LEVELS ||
         !keys_valid(smallest, smallest_len, largest, largest_len))
         return DC_EINVAL;
@@ -383,6 +394,7 @@ int lsm_edit_add_file(lsm_edit *e, int level, uint64_t number, uint64_t size,
     f->number = number;
     f->size = size;
     f->entries = entries;
+    f->key_id = key_id;
     e->nadded++;
     return 0;
 }
@@ -446,15 +458,19 @@ static void eb_bytes(ebuf *b, const uint8_t *p, size_t n)
     }
 }
 
+/* Tag 5, or tag 7 for a file under an encryption key: a store in the
+ * clear keeps the encoding older builds read. */
 static void eb_file(ebuf *b, int level, uint64_t number, uint64_t size,
-                    uint64_t entries, const uint8_t *s, size_t sl,
-                    const uint8_t *l, size_t ll)
+                    uint64_t entries, uint32_t key_id, const uint8_t *s,
+                    size_t sl, const uint8_t *l, size_t ll)
 {
-    eb_varint(b, EDIT_TAG_ADDED_FILE);
+    eb_varint(b, key_id != 0 ? EDIT_TAG_ADDED_FILE_KEY : EDIT_TAG_ADDED_FILE);
     eb_varint(b, (uint64_t)level);
     eb_varint(b, number);
     eb_varint(b, size);
     eb_varint(b, entries);
+    if (key_id != 0)
+        eb_varint(b, key_id);
     eb_bytes(b, s, sl);
     eb_bytes(b, l, ll);
 }
@@ -499,8 +515,8 @@ int lsm_edit_encode(const lsm_edit *e, uint8_t **out, size_t *len)
     }
     for (size_t i = 0; i < e->nadded; i++) {
         const lsm_edit_file *f = &e->added[i];
-        eb_file(&b, f->level, f->number, f->size, f->entries, f->smallest,
-                f->smallest_len, f->largest, f->largest_len);
+        eb_file(&b, f->level, f->number, f->size, f->entries, f->key_id,
+                f->smallest, f->smallest_len, f->largest, f->largest_len);
     }
     return eb_finish(&b, out, len);
 }
@@ -514,8 +530,8 @@ static int snapshot_encode(const lsm_version *v, const lsm_edit *hdr,
     for (int l = 0; l < LSM_LEVELS; l++)
         for (size_t i = 0; i < v->nfiles[l]; i++) {
             const lsm_file *f = v->files[l][i];
-            eb_file(&b, l, f->number, f->size, f->entries, f->smallest,
-                    f->smallest_len, f->largest, f->largest_len);
+            eb_file(&b, l, f->number, f->size, f->entries, f->key_id,
+                    f->smallest, f->smallest_len, f->largest, f->largest_len);
         }
     return eb_finish(&b, out, len);
 }
@@ -574,11 +590,23 @@ static int edit_decode(const uint8_t *p, size_t len, lsm_edit *e,
                 goto fail;
             }
             break;
-        case EDIT_TAG_ADDED_FILE: {
+        case EDIT_TAG_ADDED_FILE:
+        case EDIT_TAG_ADDED_FILE_KEY: {
+            uint64_t kid = 0;
             GETV(a, "level");
             GETV(b, "file number");
             GETV(c, "file size");
             GETV(d, "entry count");
+            if (tag == EDIT_TAG_ADDED_FILE_KEY) {
+                GETV(kid, "key id");
+                if (kid == 0 || kid > UINT32_MAX) {
+                    snprintf(why, whylen,
+                             "file %" PRIu64 " at byte %zu has key id %" PRIu64,
+                             b, at, kid);
+                    rc = DC_ECORRUPT;
+                    goto fail;
+                }
+            }
             GETV(sl, "smallest key length");
             if (sl > (uint64_t)(end - p)) {
                 snprintf(why, whylen,
@@ -614,8 +642,8 @@ static int edit_decode(const uint8_t *p, size_t len, lsm_edit *e,
                 rc = DC_ECORRUPT;
                 goto fail;
             }
-            rc = lsm_edit_add_file(e, (int)a, b, c, d, s, (size_t)sl, l,
-                                   (size_t)ll);
+            rc = lsm_edit_add_file_key(e, (int)a, b, c, d, (uint32_t)kid, s,
+                                       (size_t)sl, l, (size_t)ll);
             if (rc != 0)
                 goto fail;
             break;
@@ -825,6 +853,7 @@ int lsm_vset_open(const lsm_vset_options *o, lsm_vset **out, dc_error *err)
     memcpy(vs->vs_mdir + dl, "/manifest", sizeof "/manifest");
     vs->vs_wopts.dir = vs->vs_mdir;
     vs->vs_wopts.sync_mode = LSM_WAL_SYNC_ALWAYS;
+    vs->vs_wopts.kind = LSM_WAL_KIND_MANIFEST;
     vs->vs_wopts.enc = o->enc;
     vs->vs_wopts.enc_instance = o->enc_instance;
 
@@ -1146,6 +1175,7 @@ static lsm_compaction *compaction_new(lsm_version *v, int level, flist in0,
         return NULL;
     }
     c->level = level;
+    c->output_level = level + 1;
     c->inputs[0] = in0.fl_f;
     c->ninputs[0] = in0.fl_n;
     c->target_file_bytes = p ? p->target_file_bytes : 0;
@@ -1207,6 +1237,10 @@ lsm_compaction *lsm_vset_pick_compaction(lsm_vset *vs,
         }
     }
     lsm_compaction *c = NULL;
+    if (best < 0 && p->rewrite_keys) {
+        lsm_version_unref(v);
+        return lsm_vset_pick_rewrite(vs, p);
+    }
     if (best < 0 || v->nfiles[best] == 0)
         goto out;
     flist in0;
@@ -1255,6 +1289,55 @@ out:
     return c;
 }
 
+lsm_compaction *lsm_vset_pick_rewrite(lsm_vset *vs,
+                                      const lsm_compaction_policy *p)
+{
+    lsm_version *v = lsm_vset_current(vs);
+    const lsm_file *f = NULL;
+    int level = 0;
+    for (int l = 0; l < LSM_LEVELS && f == NULL; l++)
+        for (size_t i = 0; i < v->nfiles[l] && f == NULL; i++)
+            if (v->files[l][i]->key_id != p->key_id) {
+                f = v->files[l][i];
+                level = l;
+            }
+    lsm_compaction *c = NULL;
+    if (f == NULL)
+        goto out;
+    /* The file with every file of its level it must go with (in L0 the
+     * ones overlapping it, elsewhere neighbours sharing a boundary key). */
+    size_t sl, ll;
+    const uint8_t *s = ukey(f->smallest, f->smallest_len, &sl);
+    const uint8_t *l = ukey(f->largest, f->largest_len, &ll);
+    flist in0;
+    if (collect_overlapping(v, level, s, sl, l, ll, &in0) != 0 || in0.fl_n == 0)
+        goto out;
+    if (level + 1 < LSM_LEVELS) {
+        c = compaction_new(v, level, in0, p);
+    } else {
+        /* The last level: rewritten in place, nothing below to merge. */
+        c = calloc(1, sizeof *c);
+        if (c == NULL) {
+            free(in0.fl_f);
+            goto out;
+        }
+        c->level = level;
+        c->output_level = level;
+        c->inputs[0] = in0.fl_f;
+        c->ninputs[0] = in0.fl_n;
+        c->target_file_bytes = p->target_file_bytes;
+        lsm_version_ref(v);
+        c->version = v;
+    }
+    if (c != NULL) {
+        c->trivial_move = false;
+        c->rewrite = true;
+    }
+out:
+    lsm_version_unref(v);
+    return c;
+}
+
 lsm_compaction *lsm_vset_compact_range(lsm_vset *vs,
                                        const lsm_compaction_policy *p,
                                        int level, const uint8_t *begin,
@@ -1278,7 +1361,7 @@ bool lsm_compaction_is_bottom_for(const lsm_compaction *c,
                                   const uint8_t *user_key, size_t len)
 {
     const lsm_version *v = c->version;
-    for (int l = c->level + 2; l < LSM_LEVELS; l++) {
+    for (int l = c->output_level + 1; l < LSM_LEVELS; l++) {
         /* Sorted, non-overlapping: the first file whose largest user key
          * is >= user_key is the only candidate. */
         size_t lo = 0, hi = v->nfiles[l];

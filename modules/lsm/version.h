@@ -39,6 +39,7 @@ typedef struct lsm_file {
     uint64_t number;
     uint64_t size;         /* bytes */
     uint64_t entries;
+    uint32_t key_id;       /* encryption key id it is sealed under; 0: clear */
     uint8_t *smallest;     /* smallest internal key */
     size_t smallest_len;
     uint8_t *largest;      /* largest internal key */
@@ -61,6 +62,7 @@ void lsm_version_unref(lsm_version *v);
 typedef struct lsm_edit_file {
     int level;
     uint64_t number, size, entries;
+    uint32_t key_id;       /* encryption key id of the file; 0: clear */
     uint8_t *smallest;     /* owned copies */
     size_t smallest_len;
     uint8_t *largest;
@@ -92,6 +94,12 @@ int lsm_edit_add_file(lsm_edit *e, int level, uint64_t number, uint64_t size,
                       uint64_t entries, const uint8_t *smallest,
                       size_t smallest_len, const uint8_t *largest,
                       size_t largest_len);
+/* The same for a file sealed under encryption key id `key_id` (0: a file
+ * in the clear, as lsm_edit_add_file). */
+int lsm_edit_add_file_key(lsm_edit *e, int level, uint64_t number,
+                          uint64_t size, uint64_t entries, uint32_t key_id,
+                          const uint8_t *smallest, size_t smallest_len,
+                          const uint8_t *largest, size_t largest_len);
 int lsm_edit_delete_file(lsm_edit *e, int level, uint64_t number);
 /* Encoding, for the manifest and for tests.  encode: *out is malloc'd.
  * decode: DC_ECORRUPT for malformed input. */
@@ -138,6 +146,10 @@ typedef struct lsm_compaction_policy {
     int l0_trigger;          /* L0 files that make L0 want compaction  */
     uint64_t l1_max_bytes;   /* target size of L1; each level 10x more */
     uint64_t target_file_bytes; /* output file size                     */
+    /* Key rotation: when no level needs compaction, rewrite the files
+     * sealed under another key id than key_id (0: in the clear). */
+    bool rewrite_keys;
+    uint32_t key_id;
 } lsm_compaction_policy;
 
 typedef struct lsm_compaction {
@@ -147,12 +159,23 @@ typedef struct lsm_compaction {
     lsm_version *version;      /* pinned input version                 */
     uint64_t target_file_bytes;
     bool trivial_move;         /* one input file, nothing to merge with */
+    int output_level;          /* level+1, or level for a rewrite of the
+                                  last level's files in place */
+    bool rewrite;              /* picked to reseal files under the
+                                  current key (never a trivial move)     */
 } lsm_compaction;
 
 /* The most urgent compaction by score (L0 file count against l0_trigger,
- * level bytes against their target), or NULL when every score is below 1. */
+ * level bytes against their target); when every score is below 1 and
+ * p->rewrite_keys is set, lsm_vset_pick_rewrite's; else NULL. */
 lsm_compaction *lsm_vset_pick_compaction(lsm_vset *vs,
                                          const lsm_compaction_policy *p);
+/* A compaction that rewrites (never moves) a file of the current version
+ * sealed under another key id than p->key_id, with the files it must be
+ * merged with; into the next level, or in place in the last level.  NULL
+ * when every file is under p->key_id. */
+lsm_compaction *lsm_vset_pick_rewrite(lsm_vset *vs,
+                                      const lsm_compaction_policy *p);
 /* A compaction of the files of `level` overlapping [begin, end] (user keys;
  * NULL: unbounded), or NULL when none overlap. */
 lsm_compaction *lsm_vset_compact_range(lsm_vset *vs,
@@ -160,8 +183,8 @@ lsm_compaction *lsm_vset_compact_range(lsm_vset *vs,
                                        int level, const uint8_t *begin,
                                        size_t begin_len, const uint8_t *end,
                                        size_t end_len);
-/* True when no level below level+1 of the compaction's version holds
- * user_key: a tombstone for it may then be dropped. */
+/* True when no level below the compaction's output level (in its
+ * version) holds user_key: a tombstone for it may then be dropped. */
 bool lsm_compaction_is_bottom_for(const lsm_compaction *c,
                                   const uint8_t *user_key, size_t len);
 /* Add the compaction's deletions of its inputs to `e`. */

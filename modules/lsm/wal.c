@@ -25,7 +25,12 @@
 
 static const uint8_t wal_magic[8] = {'D', 'C', 'W', 'A', 'L', 'S', 'E', 'G'};
 
-#define WAL_AAD_SIZE 16
+/* AAD of a sealed record: an 8-byte label naming the kind of log, the
+ * segment number and the record's offset (docs/storage-wal.md). */
+#define WAL_AAD_SIZE 24
+static const uint8_t wal_aad_label[2][8] = {
+    {'D', 'C', 'W', 'A', 'L', 'R', 'E', 'C'},
+    {'D', 'C', 'M', 'A', 'N', 'R', 'E', 'C'}};
 
 /* ---- the handle ---------------------------------------------------------- */
 
@@ -50,6 +55,7 @@ struct lsm_wal {
     int w_sync_mode;
     const dc_encryption_vtable *w_enc;
     void *w_enc_inst;
+    int w_kind; /* LSM_WAL_KIND_* */
     void (*w_hook)(void *);
     void *w_hook_ud;
     void (*w_fsync_hook)(void *, uint64_t);
@@ -117,13 +123,18 @@ static int wal_io_error(dc_error *err, const char *what, const char *path)
                         path, strerror(e));
 }
 
-static int wal_corrupt(dc_error *err, const char *path, uint64_t off,
+/* How messages name a segment of this kind of log. */
+static const char *wal_what(int kind)
+{
+    return kind == LSM_WAL_KIND_MANIFEST ? "manifest segment" : "WAL segment";
+}
+
+static int wal_corrupt(dc_error *err, int kind, const char *path, uint64_t off,
                        const char *why)
 {
     return dc_error_set(err, DC_ECORRUPT, DC_SQLSTATE_CORRUPT,
-                        "WAL segment \"%s\" is corrupt at byte offset %" PRIu64
-                        ": %s",
-                        path, off, why);
+                        "%s \"%s\" is corrupt at byte offset %" PRIu64 ": %s",
+                        wal_what(kind), path, off, why);
 }
 
 static uint64_t wal_now_ns(void)
@@ -204,10 +215,12 @@ static int wal_trim(int fd, uint64_t off, uint64_t *alloc)
     return 0;
 }
 
-static void wal_aad(uint8_t aad[WAL_AAD_SIZE], uint64_t segment, uint64_t off)
+static void wal_aad(uint8_t aad[WAL_AAD_SIZE], int kind, uint64_t segment,
+                    uint64_t off)
 {
-    lsm_put_fixed64(aad, segment);
-    lsm_put_fixed64(aad + 8, off);
+    memcpy(aad, wal_aad_label[kind == LSM_WAL_KIND_MANIFEST], 8);
+    lsm_put_fixed64(aad + 8, segment);
+    lsm_put_fixed64(aad + 16, off);
 }
 
 static void wal_encode_header(uint8_t h[LSM_WAL_HEADER_SIZE], uint32_t key_id,
@@ -264,7 +277,8 @@ int lsm_wal_open(const lsm_wal_options *o, uint64_t segment, lsm_wal **out,
                  dc_error *err)
 {
     if (o == NULL || o->dir == NULL || out == NULL ||
-        o->sync_mode < LSM_WAL_SYNC_ALWAYS || o->sync_mode > LSM_WAL_SYNC_OFF)
+        o->sync_mode < LSM_WAL_SYNC_ALWAYS || o->sync_mode > LSM_WAL_SYNC_OFF ||
+        (o->kind != LSM_WAL_KIND_LOG && o->kind != LSM_WAL_KIND_MANIFEST))
         return dc_error_set(err, DC_EINVAL, DC_SQLSTATE_INTERNAL,
                             "WAL: invalid options");
     lsm_wal *w = calloc(1, sizeof *w);
@@ -276,6 +290,7 @@ int lsm_wal_open(const lsm_wal_options *o, uint64_t segment, lsm_wal **out,
     w->w_sync_mode = o->sync_mode;
     w->w_enc = o->enc;
     w->w_enc_inst = o->enc_instance;
+    w->w_kind = o->kind;
     w->w_hook = o->leader_hook;
     w->w_hook_ud = o->leader_hook_ud;
     w->w_fsync_hook = o->fsync_hook;
@@ -400,7 +415,7 @@ static int wal_leader_write(lsm_wal *w, wal_waiter *first, size_t n,
         size_t stored = p->ww_len;
         if (w->w_key_id != 0) {
             uint8_t aad[WAL_AAD_SIZE];
-            wal_aad(aad, w->w_segment, w->w_off + pos);
+            wal_aad(aad, w->w_kind, w->w_segment, w->w_off + pos);
             size_t out_len = 0;
             int rc = w->w_enc->seal(w->w_enc_inst, w->w_key_id, aad, sizeof aad,
                                     p->ww_rec, p->ww_len, body,
@@ -751,7 +766,7 @@ static int wal_recover_file(const lsm_wal_options *o, uint64_t segment,
     if (size < LSM_WAL_HEADER_SIZE) {
         close(fd);
         if (!last)
-            return wal_corrupt(err, path, size,
+            return wal_corrupt(err, o->kind, path, size,
                                "the file is shorter than its header");
         /* Crashed while being created: it never held a record. */
         if (unlink(path) != 0)
@@ -773,38 +788,54 @@ static int wal_recover_file(const lsm_wal_options *o, uint64_t segment,
     size_t overhead = 0;
     uint64_t off = LSM_WAL_HEADER_SIZE;
     if (memcmp(m, wal_magic, 8) != 0) {
-        rc = wal_corrupt(err, path, 0, "bad magic: not a WAL segment");
+        rc = wal_corrupt(err, o->kind, path, 0, "bad magic: not a WAL segment");
         goto out;
     }
     if (lsm_crc_unmask(lsm_get_fixed32(m + 28)) != lsm_crc32c(m, 28)) {
-        rc = wal_corrupt(err, path, 0, "header checksum mismatch");
+        rc = wal_corrupt(err, o->kind, path, 0, "header checksum mismatch");
         goto out;
     }
     if (version > LSM_FORMAT_VERSION) {
         rc = dc_error_set(err, DC_EUNSUPPORTED, DC_SQLSTATE_FEATURE,
-                          "WAL segment \"%s\" has format version %" PRIu32
+                          "%s \"%s\" has format version %" PRIu32
                           ", newer than the newest this build reads "
                           "(%u)",
-                          path, version, LSM_FORMAT_VERSION);
+                          wal_what(o->kind), path, version,
+                          LSM_FORMAT_VERSION);
         dc_error_hint(err, "Run a newer Datacave on this data directory.");
         goto out;
     }
     if (lsm_get_fixed64(m + 16) != segment) {
-        rc = wal_corrupt(err, path, 16,
+        rc = wal_corrupt(err, o->kind, path, 16,
                          "the header's segment number does not match the "
                          "file name");
         goto out;
     }
-    if (key_id != 0) {
-        if (o->enc == NULL) {
-            rc = dc_error_set(err, DC_EINVAL, DC_SQLSTATE_CONFIG,
-                              "WAL segment \"%s\" is encrypted (key id %" PRIu32
-                              ") but no encryption module is configured",
-                              path, key_id);
+    if (key_id != 0 && o->enc == NULL) {
+        rc = dc_error_set(err, DC_EINVAL, DC_SQLSTATE_CONFIG,
+                          "%s \"%s\" is encrypted (key id %08" PRIx32
+                          ") but no encryption module is configured",
+                          wal_what(o->kind), path, key_id);
+        goto out;
+    }
+    if (o->enc != NULL &&
+        DC_HAS_FIELD(o->enc, dc_encryption_vtable, check_key) &&
+        o->enc->check_key != NULL) {
+        /* Refused before any record is read: the wrong key, a retired key
+         * left out, or a segment in the clear where none is accepted. */
+        dc_error kerr;
+        dc_error_init(&kerr);
+        int krc = o->enc->check_key(o->enc_instance, key_id, &kerr);
+        if (krc != 0) {
+            rc = dc_error_set(err, krc, kerr.sqlstate, "%s \"%s\": %s",
+                              wal_what(o->kind), path, kerr.message);
+            if (kerr.hint[0] != '\0')
+                dc_error_hint(err, "%s", kerr.hint);
             goto out;
         }
-        overhead = o->enc->overhead(o->enc_instance);
     }
+    if (key_id != 0)
+        overhead = o->enc->overhead(o->enc_instance);
 
     while (off < size) {
         if (!wal_valid_at(m, size, off) && wal_zero_tail(m, size, off)) {
@@ -844,7 +875,7 @@ static int wal_recover_file(const lsm_wal_options *o, uint64_t segment,
             else
                 snprintf(why, sizeof why, "record checksum mismatch");
             if (more || !last) {
-                rc = wal_corrupt(err, path, off, why);
+                rc = wal_corrupt(err, o->kind, path, off, why);
                 if (!last && !more)
                     dc_error_detail(err, "Only the newest segment may end "
                                          "in a torn record.");
@@ -864,7 +895,7 @@ static int wal_recover_file(const lsm_wal_options *o, uint64_t segment,
         size_t rec_len = len;
         if (key_id != 0) {
             if (len < overhead) {
-                rc = wal_corrupt(err, path, off,
+                rc = wal_corrupt(err, o->kind, path, off,
                                  "sealed record shorter than the "
                                  "encryption overhead");
                 goto out;
@@ -880,22 +911,22 @@ static int wal_recover_file(const lsm_wal_options *o, uint64_t segment,
                 plain_cap = len;
             }
             uint8_t aad[WAL_AAD_SIZE];
-            wal_aad(aad, segment, off);
+            wal_aad(aad, o->kind, segment, off);
             dc_error eerr;
             dc_error_init(&eerr);
             int erc = o->enc->open(o->enc_instance, key_id, aad, sizeof aad,
                                    body, len, plain, len, &rec_len, &eerr);
             if (erc == DC_ECORRUPT) {
                 rc =
-                    wal_corrupt(err, path, off, "record failed authentication");
+                    wal_corrupt(err, o->kind, path, off, "record failed authentication");
                 dc_error_detail(err, "%s", eerr.message);
                 goto out;
             }
             if (erc != 0) {
                 rc = dc_error_set(err, erc, eerr.sqlstate,
-                                  "WAL segment \"%s\", record at byte offset "
+                                  "%s \"%s\", record at byte offset "
                                   "%" PRIu64 ": %s",
-                                  path, off, eerr.message);
+                                  wal_what(o->kind), path, off, eerr.message);
                 goto out;
             }
             rec = plain;

@@ -7,7 +7,11 @@
  * opaque byte string to the WAL (the engine stores a batch in it: seq and
  * operations); it is framed with its length and a masked CRC-32C, and,
  * when an encryption module is configured, its payload is sealed with an
- * AAD that binds the segment number and the record's byte offset.  A record
+ * AAD that binds the kind of log (WAL or manifest), the segment number and
+ * the record's byte offset.  Recovery asks the encryption module
+ * (check_key) whether each segment's key id may be read before reading
+ * it, so a segment under a key that is not configured, or in the clear
+ * when the module does not accept that, is refused by name.  A record
  * is recovered whole or not at all.  The byte layouts are in
  * docs/storage-wal.md.
  *
@@ -80,7 +84,15 @@ typedef struct lsm_wal_options {
      * held.  The engine feeds its fsync metrics from it. */
     void (*fsync_hook)(void *ud, uint64_t ns);
     void *fsync_hook_ud;
+    /* What the segments hold: LSM_WAL_KIND_LOG (the engine's write-ahead
+     * log, the default) or LSM_WAL_KIND_MANIFEST (version.c).  It names
+     * the files in messages and is bound into each sealed record's AAD,
+     * so a record cannot pass for one of the other kind. */
+    int kind;
 } lsm_wal_options;
+
+#define LSM_WAL_KIND_LOG      0
+#define LSM_WAL_KIND_MANIFEST 1
 
 /* Counters for the engine's metrics; read with lsm_wal_stats_get(). */
 typedef struct lsm_wal_stats {
@@ -113,7 +125,10 @@ typedef int (*lsm_wal_record_fn)(void *ud, uint64_t segment, const uint8_t *rec,
  * success.
  * Errors: DC_ECORRUPT (names file and byte offset), DC_EUNSUPPORTED (a
  * segment written by a newer format version), DC_EINVAL (an encrypted
- * segment and no encryption module), DC_EIO, DC_ENOMEM, or fn's status.
+ * segment and no encryption module), the status of the module's
+ * check_key (DC_ENOTFOUND: the segment's key is not configured; DC_EPERM:
+ * a segment in the clear that the module does not accept), each naming
+ * the file, DC_EIO, DC_ENOMEM, or fn's status.
  * Threads: must not run while an lsm_wal is open on the same directory. */
 int lsm_wal_recover(const lsm_wal_options *o, uint64_t first_segment,
                     lsm_wal_record_fn fn, void *ud, uint64_t *last_segment,

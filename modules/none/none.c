@@ -4,7 +4,8 @@
  * It implements the encryption vtable so that the storage engine has one
  * code path whether or not data is encrypted: seal() and open() copy their
  * input, overhead() is 0 and the key id is 0, which the storage engine
- * records in its files as "not encrypted".  It refuses to start when the
+ * records in its files as "not encrypted"; check_key() accepts only key
+ * id 0, so a store written by an encrypting module is refused by name.  It refuses to start when the
  * config asks for encryption ([storage] encryption_enabled = true), so an
  * operator never believes data is encrypted when it is not.
  *
@@ -70,6 +71,21 @@ static int none_open(void *instance, uint32_t key_id, const uint8_t *aad,
     return copy_through(key_id, in, len, out, out_cap, out_len, err);
 }
 
+/* Only data stored in the clear (key id 0) can be read without a cipher. */
+static int none_check_key(void *instance, uint32_t key_id, dc_error *err)
+{
+    (void)instance;
+    if (key_id == 0)
+        return DC_OK;
+    dc_error_set(err, DC_ENOTFOUND, DC_SQLSTATE_CONFIG,
+                 "sealed under key id %08x, but the encryption module is "
+                 "'none'",
+                 key_id);
+    dc_error_hint(err, "set [modules] encryption = \"aes-gcm\" with the key "
+                       "the data was encrypted with");
+    return DC_ENOTFOUND;
+}
+
 static int none_init(dc_host *host, const dc_host_api *api, void **instance,
                      dc_error *err)
 {
@@ -98,6 +114,7 @@ static const dc_encryption_vtable none_vtable = {
     .current_key_id = none_current_key_id,
     .seal = none_seal,
     .open = none_open,
+    .check_key = none_check_key,
 };
 
 static const dc_module_desc none_desc = {

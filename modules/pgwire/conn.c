@@ -29,6 +29,8 @@ typedef struct stmt_ent {
     char *name;
     dc_sql_stmt *st;
     int refs;                   /* the list's and each portal's          */
+    char *text;                 /* its text, kept for the audit log      */
+    size_t text_len;
 } stmt_ent;
 
 typedef struct portal_ent {
@@ -68,6 +70,10 @@ struct pgw_conn {
     bool completed;
     bool in_execute;            /* tags count this Execute's rows        */
     uint64_t rows_sent;
+    /* The statement duration histogram (lat_*; CLOCK_MONOTONIC ns). */
+    int64_t lat_t0;             /* the running statement's start         */
+    int64_t lat_done;           /* when the pending one completed        */
+    bool lat_pending;           /* a completed statement not observed yet */
     char last_tag[64];
     bool copy_out;
     bool copy_failed;
@@ -75,6 +81,22 @@ struct pgw_conn {
     char *scratch;
     size_t scratch_cap;
     uint8_t *startup_pkt;       /* the StartupMessage, during start-up   */
+
+    /* The audit log (srv->audit).  The login: its database, the
+     * authentication method, when it began.  The Query running: its
+     * text, when it began, and for its current statement when that began,
+     * rows_sent then, and whether it completed (last_tag). */
+    char db[64];
+    const char *auth_method;
+    bool login_tried;
+    int64_t login_mono, login_wall;
+    char *a_sql;                /* a copy: COPY reads into c->msg        */
+    size_t a_len;
+    int64_t a_mono0, a_wall0, a_t0;
+    uint64_t a_rows0;
+    bool a_done;
+    int a_nstmts;               /* statements reported by statement_end  */
+    bool a_err_told;            /* the Query's error was reported        */
 };
 
 pgw_conn_pub *pgw_conn_public(pgw_conn *c)
@@ -87,6 +109,13 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* ==== socket I/O ========================================================= */
@@ -418,6 +447,49 @@ static int sink_row(void *ud, const dc_row *row)
     return DC_OK;
 }
 
+/* ==== statement durations =============================================== */
+
+/* A statement's time runs from its start (the Query or Execute message, or
+ * the completion of the previous statement of the same Query) until the
+ * server is done with it: the completion of the next statement, else the
+ * end of the Query's run or of the Sync after an Execute, so that the
+ * commit of an implicit transaction counts in its last statement.  Two
+ * clock reads and one histogram update per statement. */
+static void lat_observe(pgw_conn *c, int64_t end)
+{
+    c->srv->api->histogram_observe(c->srv->m_latency,
+                                   (double)(end - c->lat_t0) / 1e9);
+    c->lat_pending = false;
+}
+
+static void lat_begin(pgw_conn *c)
+{
+    if (!c->srv->m_latency)
+        return;
+    if (c->lat_pending)
+        lat_observe(c, c->lat_done);
+    c->lat_t0 = now_ns();
+}
+
+static void lat_complete(pgw_conn *c)
+{
+    if (!c->srv->m_latency)
+        return;
+    int64_t t = now_ns();
+    if (c->lat_pending) {
+        lat_observe(c, c->lat_done);
+        c->lat_t0 = c->lat_done;
+    }
+    c->lat_pending = true;
+    c->lat_done = t;
+}
+
+static void lat_end(pgw_conn *c)
+{
+    if (c->srv->m_latency && c->lat_pending)
+        lat_observe(c, now_ns());
+}
+
 static int sink_complete(void *ud, const char *tag)
 {
     pgw_conn *c = ud;
@@ -435,11 +507,13 @@ static int sink_complete(void *ud, const char *tag)
         tag = buf;
     }
     snprintf(c->last_tag, sizeof c->last_tag, "%s", tag);
+    c->a_done = true;
     pgw_msg_begin(&c->out, 'C');
     pgw_put_str(&c->out, tag);
     pgw_msg_end(&c->out);
     c->completed = true;
     pgw_count_statement(c->srv, tag);
+    lat_complete(c);
     return c->out.oom ? DC_ENOMEM : DC_OK;
 }
 
@@ -566,21 +640,161 @@ static void reset_run(pgw_conn *c, const int16_t *fmts, uint32_t nfmts)
     c->copy_failed = false;
 }
 
-/* Turn the error of a failed run into what the client should see. */
-static void run_failed(pgw_conn *c, dc_error *e)
+/* The error of a failed run as the client sees it. */
+static void fix_error(pgw_conn *c, dc_error *e)
 {
     if (c->copy_failed) {
         char m[300];
         snprintf(m, sizeof m, "%s", c->copy_fail_msg);
         dc_error_set(e, DC_ECANCELED, "57014", "COPY from stdin failed: %s", m);
     }
+    if (!e->message[0])
+        dc_error_set(e, DC_ERR, DC_SQLSTATE_INTERNAL, "statement failed");
+}
+
+/* Turn the error of a failed run into what the client should see. */
+static void run_failed(pgw_conn *c, dc_error *e)
+{
+    fix_error(c, e);
     if (atomic_load(&c->srv->stopping) && strcmp(e->sqlstate, "57014") == 0)
         fatalf(c, "57P01", "terminating connection due to administrator "
                            "command");
-    if (!e->message[0])
-        dc_error_set(e, DC_ERR, DC_SQLSTATE_INTERNAL, "statement failed");
     if (!c->fatal && !c->broken)
         send_error(c, e);
+}
+
+/* ==== the audit log ====================================================== */
+
+static int64_t clock_now(pgw_conn *c, int which)
+{
+    return c->srv->api->clock_ns(c->srv->host, which);
+}
+
+/* The count that ends a command tag ("INSERT 0 3" -> 3), or -1. */
+static int64_t tag_rows(const char *tag)
+{
+    const char *sp = strrchr(tag, ' ');
+    if (!sp || !sp[1])
+        return -1;
+    int64_t n = 0;
+    for (const char *p = sp + 1; *p; p++) {
+        if (*p < '0' || *p > '9' || n > INT64_MAX / 10 - 10)
+            return -1;
+        n = n * 10 + (*p - '0');
+    }
+    return n;
+}
+
+/* One statement line: text (len bytes) began at wall (realtime ns) and
+ * ran dur ns; tag is its command tag (NULL: it did not complete), sent
+ * the rows it sent, err its error (NULL: success). */
+static void audit_statement(pgw_conn *c, int64_t wall, int64_t dur,
+                            const char *text, size_t len, const char *tag,
+                            uint64_t sent, const dc_error *err)
+{
+    int64_t rows = tag ? tag_rows(tag) : -1;
+    if (rows < 0)
+        rows = (int64_t)sent;
+    const char *state = "00000";
+    if (err)
+        state = err->sqlstate[0] ? err->sqlstate : DC_SQLSTATE_INTERNAL;
+    dc_audit_event ev = {
+        .size = sizeof ev, .kind = DC_AUDIT_STATEMENT, .time_ns = wall,
+        .connection_id = c->pub.pid, .user = c->user, .database = c->db,
+        .client_addr = c->peer, .statement = text, .statement_len = len,
+        .command = tag, .sqlstate = state,
+        .message = err ? err->message : NULL, .rows = rows,
+        .duration_ns = dur,
+    };
+    c->srv->api->audit(c->srv->host, &ev);
+}
+
+/* The sql module reports each statement of a Query's text. */
+static void sink_statement_end(void *ud, size_t off, size_t len,
+                               const dc_error *err)
+{
+    pgw_conn *c = ud;
+    int64_t now = clock_now(c, DC_CLOCK_MONOTONIC);
+    if (off > c->a_len)
+        off = c->a_len;
+    if (len > c->a_len - off)
+        len = c->a_len - off;
+    dc_error fixed;
+    if (err) {
+        fixed = *err;
+        fix_error(c, &fixed);
+        c->a_err_told = true;
+    }
+    audit_statement(c, c->a_wall0 + (c->a_t0 - c->a_mono0), now - c->a_t0,
+                    c->a_sql ? c->a_sql + off : NULL, len,
+                    c->a_done ? c->last_tag : NULL,
+                    c->rows_sent - c->a_rows0, err ? &fixed : NULL);
+    c->a_t0 = now;
+    c->a_rows0 = c->rows_sent;
+    c->a_done = false;
+    c->a_nstmts++;
+}
+
+static void audit_query_begin(pgw_conn *c, const char *sql, size_t len,
+                              dc_sql_sink *sink)
+{
+    /* The text lives in c->msg, which a COPY FROM STDIN reuses for its
+     * data: keep a copy. */
+    free(c->a_sql);
+    c->a_sql = malloc(len + 1);
+    c->a_len = c->a_sql ? len : 0;
+    if (c->a_sql) {
+        memcpy(c->a_sql, sql, len);
+        c->a_sql[len] = '\0';
+    }
+    c->a_wall0 = clock_now(c, DC_CLOCK_REALTIME);
+    c->a_mono0 = c->a_t0 = clock_now(c, DC_CLOCK_MONOTONIC);
+    c->a_rows0 = c->rows_sent;
+    c->a_done = false;
+    c->a_nstmts = 0;
+    c->a_err_told = false;
+    sink->statement_end = sink_statement_end;
+}
+
+/* After exec(): what no statement reported (a text that does not parse,
+ * a failed commit of the statements' implicit transaction, an sql module
+ * that does not report statements) is one line for the whole text.  An
+ * empty Query gives none. */
+static void audit_query_end(pgw_conn *c, const dc_error *err)
+{
+    if (!(err ? c->a_err_told : (c->a_nstmts > 0 || !c->a_done))) {
+        int64_t now = clock_now(c, DC_CLOCK_MONOTONIC);
+        audit_statement(c, c->a_wall0 + (c->a_t0 - c->a_mono0), now - c->a_t0,
+                        c->a_sql, c->a_len, c->a_done ? c->last_tag : NULL,
+                        c->rows_sent - c->a_rows0, err);
+    }
+    free(c->a_sql);
+    c->a_sql = NULL;
+    c->a_len = 0;
+}
+
+/* The login line, once start-up ended: a session is open (success) or a
+ * FATAL error refused it.  A client that left before either (pg_isready,
+ * psql closing to ask for a password) leaves no line, as in PostgreSQL,
+ * which does not log such a probe as a failed login. */
+static void audit_login(pgw_conn *c)
+{
+    bool ok = c->pub.session != NULL;
+    if (!ok && !c->fatal)
+        return;
+    const char *state = "00000", *msg = NULL;
+    if (!ok) {
+        state = c->fatal_err.sqlstate;
+        msg = c->fatal_err.message;
+    }
+    dc_audit_event ev = {
+        .size = sizeof ev, .kind = DC_AUDIT_LOGIN, .time_ns = c->login_wall,
+        .connection_id = c->pub.pid, .user = c->user, .database = c->db,
+        .client_addr = c->peer, .method = c->auth_method, .sqlstate = state,
+        .message = msg, .rows = -1,
+        .duration_ns = clock_now(c, DC_CLOCK_MONOTONIC) - c->login_mono,
+    };
+    c->srv->api->audit(c->srv->host, &ev);
 }
 
 /* ==== prepared statements and portals ==================================== */
@@ -606,6 +820,7 @@ static void stmt_unref(pgw_conn *c, stmt_ent *s)
     if (--s->refs > 0)
         return;
     c->sql->stmt_close(s->st);
+    free(s->text);
     free(s->name);
     free(s);
 }
@@ -669,16 +884,34 @@ static int do_parse(pgw_conn *c, size_t n, dc_error *e)
     for (uint16_t i = 0; i < m.nparams; i++)
         types[i] = be32(m.param_types + 4 * i);
     dc_sql_stmt *st;
+    int64_t t0 = 0, w0 = 0;
+    if (c->srv->audit) {
+        t0 = clock_now(c, DC_CLOCK_MONOTONIC);
+        w0 = clock_now(c, DC_CLOCK_REALTIME);
+    }
     if ((rc = c->sql->prepare(c->pub.session, m.query, m.query_len, types,
-                              m.nparams, &st, e)))
+                              m.nparams, &st, e))) {
+        /* A statement refused at Parse is audited (it never runs). */
+        if (c->srv->audit)
+            audit_statement(c, w0, clock_now(c, DC_CLOCK_MONOTONIC) - t0,
+                            m.query, m.query_len, NULL, 0, e);
         return rc;
+    }
     stmt_ent *s = calloc(1, sizeof *s);
     char *name = strdup(m.name);
-    if (!s || !name) {
+    char *text = c->srv->audit ? malloc(m.query_len + 1) : NULL;
+    if (!s || !name || (c->srv->audit && !text)) {
         free(s);
         free(name);
+        free(text);
         c->sql->stmt_close(st);
         return dc_error_set(e, DC_ENOMEM, DC_SQLSTATE_OOM, "out of memory");
+    }
+    if (text) {
+        memcpy(text, m.query, m.query_len);
+        text[m.query_len] = '\0';
+        s->text = text;
+        s->text_len = m.query_len;
     }
     if (old)
         stmt_drop(c, old);
@@ -819,6 +1052,11 @@ static int do_bind(pgw_conn *c, size_t n, dc_error *e)
     dc_sql_portal *dp = NULL;
     if (rc == DC_OK)
         rc = c->sql->portal_open(s->st, vals, m.nparams, &dp, e);
+    /* A statement whose parameters are refused never runs: audited here
+     * (without the values). */
+    if (rc && c->srv->audit)
+        audit_statement(c, clock_now(c, DC_CLOCK_REALTIME), 0, s->text,
+                        s->text_len, NULL, 0, e);
     for (uint32_t i = 0; mems && i < m.nparams; i++)
         free(mems[i]);
     free(mems);
@@ -919,14 +1157,36 @@ static int do_execute(pgw_conn *c, size_t n, dc_error *e)
         pgw_msg_begin(&c->out, 'C');
         pgw_put_str(&c->out, p->done_tag);
         pgw_msg_end(&c->out);
+        if (c->srv->audit)
+            audit_statement(c, clock_now(c, DC_CLOCK_REALTIME), 0,
+                            p->se->text, p->se->text_len, p->done_tag, 0,
+                            NULL);
         return DC_OK;
     }
     reset_run(c, p->fmts, p->nfmts);
+    lat_begin(c);
     c->in_execute = true;
     dc_sql_sink sink = make_sink(c, false);
     bool suspended = false;
+    int64_t t0 = 0, w0 = 0;
+    if (c->srv->audit) {
+        t0 = clock_now(c, DC_CLOCK_MONOTONIC);
+        w0 = clock_now(c, DC_CLOCK_REALTIME);
+    }
     rc = c->sql->portal_fetch(p->p, m.max_rows, &sink, &suspended, e);
     c->in_execute = false;
+    if (c->srv->audit) {
+        /* One line per Execute: the rows of this Execute. */
+        dc_error fixed;
+        if (rc) {
+            fixed = *e;
+            fix_error(c, &fixed);
+        }
+        audit_statement(c, w0, clock_now(c, DC_CLOCK_MONOTONIC) - t0,
+                        p->se->text, p->se->text_len,
+                        c->completed ? c->last_tag : NULL, c->rows_sent,
+                        rc ? &fixed : NULL);
+    }
     if (rc)
         return rc;
     if (!suspended && c->completed)
@@ -1007,14 +1267,20 @@ static void do_query(pgw_conn *c, size_t n)
     if (c->portals && c->sql->txn_status(c->pub.session) == 'I')
         drop_portals(c);
     reset_run(c, NULL, 0);
+    lat_begin(c);
     dc_sql_sink sink = make_sink(c, true);
+    if (c->srv->audit)
+        audit_query_begin(c, sql, len, &sink);
     int rc = c->sql->exec(c->pub.session, sql, len, &sink, &e);
+    lat_end(c);
     if (rc)
         run_failed(c, &e);
     else if (!c->completed) {
         pgw_msg_begin(&c->out, 'I');
         pgw_msg_end(&c->out);
     }
+    if (c->srv->audit)
+        audit_query_end(c, rc ? &e : NULL);
     if (!c->fatal && !c->broken)
         ready_for_query(c);
 }
@@ -1092,6 +1358,7 @@ static void query_loop(pgw_conn *c)
             }
             if (c->sync_pipeline)
                 end_pipeline(c, skip);
+            lat_end(c);
             skip = false;
             if (!c->fatal && !c->broken)
                 ready_for_query(c);
@@ -1229,6 +1496,7 @@ static int authenticate(pgw_conn *c, const char *user, int64_t deadline,
     pgw_server *srv = c->srv;
     memset(id, 0, sizeof *id);
     id->size = sizeof *id;
+    c->auth_method = "trust"; /* until a request says otherwise */
     if (!srv->auth) {
         snprintf(id->user, sizeof id->user, "%s", user);
         id->can_read = id->can_write = id->is_admin = true;
@@ -1251,6 +1519,12 @@ static int authenticate(pgw_conn *c, const char *user, int64_t deadline,
                 dc_error_set(&e, rc, "28000", "authentication failed");
             break;
         }
+        if (out.request == DC_AUTH_SASL)
+            c->auth_method = "scram-sha-256";
+        else if (out.request == DC_AUTH_MD5)
+            c->auth_method = "md5";
+        else if (out.request == DC_AUTH_CLEARTEXT)
+            c->auth_method = "password";
         put_auth(c, out.request, out.data, out.len);
         if ((rc = flush_out(c)))
             break;
@@ -1393,6 +1667,16 @@ static int start_session(pgw_conn *c, bool *admitted)
     c->msg = NULL;
     c->msg_cap = 0;
     const char *user = pgw_startup_param(&su, "user");
+    const char *db0 = pgw_startup_param(&su, "database");
+    if (srv->audit) {
+        /* A login attempt from here on: audited once start-up ends. */
+        c->login_tried = true;
+        c->login_mono = clock_now(c, DC_CLOCK_MONOTONIC);
+        c->login_wall = clock_now(c, DC_CLOCK_REALTIME);
+        snprintf(c->user, sizeof c->user, "%s", user ? user : "");
+        snprintf(c->db, sizeof c->db, "%s",
+                 db0 && db0[0] ? db0 : user ? user : "");
+    }
     if (!user || !user[0]) {
         fatalf(c, "28000", "no PostgreSQL user name specified in startup "
                            "packet");
@@ -1469,6 +1753,8 @@ void pgw_conn_serve(pgw_server *srv, int fd, const char *peer)
     int rc = start_session(c, &admitted);
     free(c->startup_pkt);
     c->startup_pkt = NULL;
+    if (c->login_tried)
+        audit_login(c);
     if (rc == DC_OK)
         query_loop(c);
     send_fatal(c);
@@ -1489,5 +1775,6 @@ void pgw_conn_serve(pgw_server *srv, int fd, const char *peer)
     pgw_buf_free(&c->out);
     free(c->msg);
     free(c->scratch);
+    free(c->a_sql);
     free(c);
 }

@@ -101,16 +101,21 @@ void pgw_count_refused(pgw_server *srv, const char *reason)
         srv->api->counter_add(srv->api->metric_series(srv->m_refused, l), 1);
 }
 
-/* The statement kind of a command tag: its first word ("SELECT",
- * "CREATE TABLE" -> "create"), lower case; other words go to "other" so
- * the label set stays small. */
+/* Statement kinds: the first word of a command tag, lower case; other
+ * words go to "other" (the last) so the label set stays small. */
+static const char *const KINDS[] = {
+    "select", "insert", "update", "delete", "copy", "create", "drop",
+    "alter", "begin", "commit", "rollback", "set", "show", "truncate",
+    "explain", "prepare", "savepoint", "release", "vacuum", "analyze",
+    "reset", "start", "other", NULL};
+#define NKINDS ((int)(sizeof KINDS / sizeof KINDS[0]) - 1)
+_Static_assert(sizeof KINDS / sizeof KINDS[0] - 1 <=
+                   sizeof ((pgw_server *)0)->m_kind / sizeof(dc_series *),
+               "pgw_server.m_kind holds a series per kind");
+
+/* Counted with the series looked up at init: one relaxed atomic add. */
 void pgw_count_statement(pgw_server *srv, const char *tag)
 {
-    static const char *const kinds[] = {
-        "select", "insert", "update", "delete", "copy", "create", "drop",
-        "alter", "begin", "commit", "rollback", "set", "show", "truncate",
-        "explain", "prepare", "savepoint", "release", "vacuum", "analyze",
-        "reset", "start", NULL};
     char w[16];
     size_t n = 0;
     while (tag[n] && tag[n] != ' ' && n < sizeof w - 1) {
@@ -118,13 +123,21 @@ void pgw_count_statement(pgw_server *srv, const char *tag)
         w[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
     }
     w[n] = '\0';
-    const char *kind = "other";
-    for (int i = 0; kinds[i]; i++)
-        if (strcmp(kinds[i], w) == 0)
-            kind = kinds[i];
-    const char *l[1] = {kind};
-    if (srv->m_statements)
-        srv->api->counter_add(srv->api->metric_series(srv->m_statements, l), 1);
+    int k = NKINDS - 1;
+    for (int i = 0; i < NKINDS - 1; i++)
+        if (w[0] == KINDS[i][0] && strcmp(KINDS[i], w) == 0) {
+            k = i;
+            break;
+        }
+    if (srv->m_kind[k])
+        srv->api->counter_add(srv->m_kind[k], 1);
+}
+
+/* 0-9, A-Z -> 0..35; -1 for anything else. */
+static int class_char(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'A' && c <= 'Z' ? c - 'A' + 10 : -1;
 }
 
 void pgw_count_error(pgw_server *srv, const char *sqlstate)
@@ -134,9 +147,22 @@ void pgw_count_error(pgw_server *srv, const char *sqlstate)
         cls[0] = sqlstate[0];
         cls[1] = sqlstate[1];
     }
-    const char *l[1] = {cls};
-    if (srv->m_errors)
-        srv->api->counter_add(srv->api->metric_series(srv->m_errors, l), 1);
+    if (!srv->m_errors)
+        return;
+    int a = class_char(cls[0]), b = class_char(cls[1]);
+    if (a < 0 || b < 0) {
+        a = b = class_char('X');
+        cls[0] = cls[1] = 'X';
+    }
+    /* The series of a class is looked up the first time it is met. */
+    _Atomic(dc_series *) *slot = &srv->m_class[a * 36 + b];
+    dc_series *s = atomic_load_explicit(slot, memory_order_acquire);
+    if (s == NULL) {
+        const char *l[1] = {cls};
+        s = srv->api->metric_series(srv->m_errors, l);
+        atomic_store_explicit(slot, s, memory_order_release);
+    }
+    srv->api->counter_add(s, 1);
 }
 
 static void metrics_init(pgw_server *srv)
@@ -167,13 +193,33 @@ static void metrics_init(pgw_server *srv)
     d.name = "datacave_pgwire_statements_total";
     d.help = "statements completed, by kind of command";
     d.label_names = kind;
-    if (a->metric_register(srv->host, &d, &m, &e) == DC_OK)
+    if (a->metric_register(srv->host, &d, &m, &e) == DC_OK) {
         srv->m_statements = m;
+        for (int i = 0; i < NKINDS; i++) {
+            const char *l[1] = {KINDS[i]};
+            srv->m_kind[i] = a->metric_series(m, l);
+        }
+    }
     d.name = "datacave_pgwire_errors_total";
     d.help = "errors sent to clients, by SQLSTATE class";
     d.label_names = cls;
     if (a->metric_register(srv->host, &d, &m, &e) == DC_OK)
         srv->m_errors = m;
+    /* From the Query or Execute message (or the end of the previous
+     * statement of the same Query) to the statement's CommandComplete. */
+    static const double bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                    0.005,  0.01,    0.025,  0.05,  0.1,
+                                    0.25,   0.5,     1,      2.5,   5,
+                                    10};
+    d.type = DC_METRIC_HISTOGRAM;
+    d.name = "datacave_pgwire_statement_duration_seconds";
+    d.help = "time from a statement's start to its completion";
+    d.label_names = NULL;
+    d.nlabels = 0;
+    d.buckets = bounds;
+    d.nbuckets = sizeof bounds / sizeof bounds[0];
+    if (a->metric_register(srv->host, &d, &m, &e) == DC_OK)
+        srv->m_latency = a->metric_series(m, NULL);
 }
 
 /* ==== accepting ========================================================== */
@@ -475,6 +521,9 @@ static int pgw_init(dc_host *host, const dc_host_api *api, void **instance,
         return rc;
     }
     metrics_init(srv);
+    /* Logins and statements go to the host's audit log when it is on. */
+    srv->audit = DC_HAS_FIELD(api, dc_host_api, audit) && api->audit &&
+                 api->audit_enabled && api->audit_enabled(host);
     api->log(host, DC_LOG_INFO, "listening on %s%s", srv->listen_addr,
              srv->tls ? (srv->tls_require ? " (TLS required)" : " (TLS offered)")
                       : "");

@@ -40,6 +40,7 @@ typedef struct pgw_server {
     size_t max_message;
     size_t stack_size;
     int64_t shutdown_grace_ms;
+    bool audit;                     /* report to the host's audit log    */
 
     int listen_fd;
     int stop_pipe[2];               /* readable once stop() began (wakes
@@ -60,6 +61,11 @@ typedef struct pgw_server {
     dc_metric *m_refused;
     dc_metric *m_statements;
     dc_metric *m_errors;
+    /* Series looked up once (no lock on the statement path): one per
+     * statement kind (pgwire.c), one per SQLSTATE class as first met. */
+    dc_series *m_kind[24];
+    dc_series *_Atomic m_class[36 * 36];
+    dc_series *m_latency;           /* statement duration histogram      */
 } pgw_server;
 
 /* conn.c: serve one accepted socket until it closes; frees everything. */

@@ -68,6 +68,8 @@ struct sql_engine {
     size_t work_mem;                 /* default work_mem in bytes         */
     char tmp_dir[512];               /* where sorts spill                 */
     uint32_t lock_timeout_ms;        /* default lock_timeout of sessions  */
+    int64_t slow_ns;                 /* [log] slow_query_ms in ns; -1: the
+                                        slow statement log is off         */
 
     /* Open sessions per database (DROP DATABASE refuses a database in
      * use; a database being dropped accepts no new session). */
@@ -79,6 +81,10 @@ struct sql_engine {
                                         in the background (gc.c)          */
     struct sql_stimer *stimer;       /* ends statements at their
                                         statement_timeout (sql.c)         */
+
+    /* Metrics (sql.c; NULL series when the host gave none: skipped). */
+    dc_series *m_txn_commit, *m_txn_rollback;
+    dc_series *m_rows_read, *m_rows_written[3];
 };
 
 /* One database's use count (sql.c). */
@@ -109,6 +115,11 @@ typedef struct sql_ctx {
     /* Session setting by name (current_setting, SHOW); NULL when unknown.
      * Borrowed until the next call. */
     const char *(*get_setting)(sql_session *sess, const char *name);
+    /* Work of the statement for the metrics, added to the engine's
+     * counters once, when sql.c closes the statement's context. */
+    uint64_t rows_read;              /* rows table and index scans read   */
+    uint64_t rows_written[3];        /* by sql_modify_op (plan.h): rows
+                                        inserted, updated, deleted        */
 } sql_ctx;
 
 /* Values of the cancel flag: why the statement is to stop. */

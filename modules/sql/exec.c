@@ -445,6 +445,7 @@ static int scan_next(xnode *n, const dc_value **row, bool *done, dc_error *err)
 static void scan_close(xnode *n)
 {
     scanst *s = n->st;
+    n->ctx->rows_read += n->ticks; /* every row the scan read */
     if (!s)
         return;
     if (s->scan)

@@ -484,6 +484,7 @@ static int modify_next(xnode *n, const dc_value **row, bool *done,
 static void modify_close(xnode *n)
 {
     modst *s = n->st;
+    n->ctx->rows_written[n->p->u.modify.op] += n->processed;
     if (!s)
         return;
     xa_free(&s->keep);

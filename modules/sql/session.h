@@ -109,6 +109,13 @@ struct sql_session {
      * cursor, closed when their transaction ends. */
     uint64_t txn_gen;
     struct dc_sql_portal *live;
+
+    /* The slow statement log (engine slow_ns >= 0): when the statement
+     * running began (CLOCK_MONOTONIC ns), and the text of its plan, kept
+     * (malloc'd) when the run had taken the threshold by the end of its
+     * execution. */
+    int64_t slow_t0;
+    char *slow_plan;
 };
 
 #endif

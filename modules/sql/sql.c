@@ -472,6 +472,72 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* ---- the slow statement log ------------------------------------------- */
+
+/* With [log] slow_query_ms set (engine slow_ns >= 0), a statement that
+ * runs for at least that long is logged (warn) with its duration, its
+ * text and the plan it ran.  A statement costs two clock reads; the plan
+ * is rendered only for a run that has reached the threshold by the end of
+ * its execution (a statement that gets there only in its commit is logged
+ * without its plan). */
+#define SLOW_TEXT_MAX 1024  /* bytes of the statement's text shown */
+
+static void slow_begin(sql_session *s)
+{
+    s->slow_t0 = mono_ns();
+}
+
+static void slow_keep_plan(sql_session *s, const sql_plan *plan)
+{
+    if (s->eng->slow_ns < 0 || s->slow_plan || !plan ||
+        mono_ns() - s->slow_t0 < s->eng->slow_ns)
+        return;
+    sql_buf b;
+    sql_buf_init(&b);
+    dc_error e;
+    dc_error_init(&e);
+    /* One line: the plan's lines joined by " | ". */
+    char *t = NULL;
+    if (sql_plan_explain(plan, &b, &e) == DC_OK && (t = malloc(3 * b.len + 1))) {
+        size_t n = 0, end = b.len;
+        while (end > 0 && b.data[end - 1] == '\n')
+            end--;
+        for (size_t i = 0; i < end; i++) {
+            if (b.data[i] == '\n') {
+                memcpy(t + n, " | ", 3);
+                n += 3;
+            } else {
+                t[n++] = (char)b.data[i];
+            }
+        }
+        t[n] = '\0';
+    }
+    sql_buf_free(&b);
+    s->slow_plan = t;
+}
+
+static void slow_end(sql_session *s, const char *text, size_t len, int rc,
+                     const dc_error *err)
+{
+    int64_t d = mono_ns() - s->slow_t0;
+    const dc_host_api *api = s->eng->host;
+    if (d >= s->eng->slow_ns && api && api->log) {
+        while (len > 0 && (text[len - 1] == ';' ||
+                           isspace((unsigned char)text[len - 1])))
+            len--;
+        int shown = len > SLOW_TEXT_MAX ? SLOW_TEXT_MAX : (int)len;
+        api->log((dc_host *)s->eng->host_ctx, DC_LOG_WARN,
+                 "slow statement: duration %.3f ms; user %s; database %s; "
+                 "sqlstate %s; statement: %.*s%s; plan: %s",
+                 (double)d / 1e6, s->user, s->database,
+                 rc && err && err->sqlstate[0] ? err->sqlstate : "00000",
+                 shown, text, (size_t)shown < len ? "..." : "",
+                 s->slow_plan ? s->slow_plan : "none");
+    }
+    free(s->slow_plan);
+    s->slow_plan = NULL;
+}
+
 static void stimer_unlink(sql_stimer *t, sql_session *s)
 {
     if (s->st_prev)
@@ -609,6 +675,13 @@ static void sps_clear(sql_session *s)
 
 static void portals_txn_end(sql_session *s);
 
+/* Add n to a metrics counter of the engine (nothing without metrics). */
+static void metric_count(const sql_engine *eng, dc_series *series, uint64_t n)
+{
+    if (series && n)
+        eng->host->counter_add(series, n);
+}
+
 /* Open the session's transaction when none is open. */
 static int ensure_txn(sql_session *s, dc_error *err)
 {
@@ -652,6 +725,9 @@ static int end_txn(sql_session *s, bool commit, const dc_sql_sink *sink,
     /* Portals end with their transaction; their cursors close first. */
     portals_txn_end(s);
     sps_clear(s);
+    /* A transaction counts when it was opened: an implicit one (a
+     * statement outside a block) or a block (BEGIN), even an empty one. */
+    bool counted = s->txn || s->in_block;
     if (s->txn) {
         if (commit)
             rc = sql_txn_commit(s->txn, err);
@@ -659,6 +735,9 @@ static int end_txn(sql_session *s, bool commit, const dc_sql_sink *sink,
             sql_txn_abort(s->txn);
         s->txn = NULL;
     }
+    if (counted)
+        metric_count(s->eng, commit && rc == DC_OK ? s->eng->m_txn_commit
+                                            : s->eng->m_txn_rollback, 1);
     settings_undo(s, 0, commit && rc == DC_OK, sink);
     s->nundo = 0;
     s->in_block = false;
@@ -1097,6 +1176,15 @@ static int stmt_ctx_open(sql_session *s, stmt_run *r, const dc_value *params,
 
 static void stmt_ctx_close(stmt_run *r)
 {
+    /* The statement's rows, once per statement. */
+    const sql_engine *eng = r->ctx.eng;
+    if (eng) {
+        metric_count(eng, eng->m_rows_read, r->ctx.rows_read);
+        for (int i = 0; i < 3; i++)
+            metric_count(eng, eng->m_rows_written[i], r->ctx.rows_written[i]);
+        r->ctx.rows_read = 0;
+        memset(r->ctx.rows_written, 0, sizeof r->ctx.rows_written);
+    }
     if (r->catref)
         sql_catalog_unref(r->catref);
     sql_arena_free(r->ctx.arena);
@@ -1349,8 +1437,11 @@ static int run_in_txn(sql_session *s, const sql_stmt *st, const char *src,
     case STMT_SELECT: case STMT_INSERT: case STMT_UPDATE: case STMT_DELETE: {
         sql_plan *plan;
         rc = sql_plan_stmt(&r.ctx, r.ctx.arena, st, src, NULL, &plan, err);
-        if (rc == DC_OK)
+        if (rc == DC_OK) {
             rc = run_plan(&r, st, plan, sink, err);
+            if (s->eng->slow_ns >= 0)
+                slow_keep_plan(s, plan);
+        }
         break;
     }
     case STMT_EXPLAIN:
@@ -1359,6 +1450,8 @@ static int run_in_txn(sql_session *s, const sql_stmt *st, const char *src,
     case STMT_COPY: {
         uint64_t n = 0;
         rc = sql_copy_exec(&r.ctx, st->u.copy, src, sink, &n, err);
+        if (st->u.copy->is_from)
+            r.ctx.rows_written[MOD_INSERT] += n;
         if (rc == DC_OK) {
             char tag[32];
             snprintf(tag, sizeof tag, "COPY %llu", (unsigned long long)n);
@@ -1667,6 +1760,7 @@ static void sql_session_close(dc_sql_session *ds)
     sql_catalog_unref(s->scope_cat);
     free(s->sps);
     free(s->undo);
+    free(s->slow_plan);
     free(s);
 }
 
@@ -1693,14 +1787,24 @@ static int sql_exec(dc_sql_session *ds, const char *sql, size_t len,
     }
     size_t n = SQL_LIST_LEN(stmts);
     bool implicit = !s->in_block && n > 1;
+    bool report = DC_HAS_FIELD(sink, dc_sql_sink, statement_end) &&
+                  sink->statement_end;
+    bool slow = s->eng->slow_ns >= 0;
     for (size_t i = 0; i < n && rc == DC_OK; i++) {
         const sql_stmt *st = stmts->items[i];
+        if (slow)
+            slow_begin(s);
         /* statement_timeout covers each statement of the string. */
         stimer_arm(s);
         rc = run_stmt(s, st, src,
                       implicit && !s->in_block ? RUN_GROUP : RUN_AUTOCOMMIT,
                       sink, err);
         stimer_disarm(s, rc, err);
+        /* src, not sql: the caller's buffer may hold COPY data by now. */
+        if (slow)
+            slow_end(s, src + st->off, st->len, rc, err);
+        if (report)
+            sink->statement_end(sink->ud, st->off, st->len, rc ? err : NULL);
     }
     /* An implicit group that is still open commits (or was rolled back by
      * the failing statement). */
@@ -2281,6 +2385,8 @@ static int portal_fetch_run(dc_sql_portal *p, uint64_t max_rows,
         if (max_rows && sent == max_rows) {
             /* More may remain: find out without consuming it later. */
             *suspended = true;
+            if (s->eng->slow_ns >= 0)
+                slow_keep_plan(s, p->plan);
             return DC_OK;
         }
         dc_row row;
@@ -2291,6 +2397,8 @@ static int portal_fetch_run(dc_sql_portal *p, uint64_t max_rows,
         if (rows && (rc = sink->row(sink->ud, &row)))
             break;
     }
+    if (s->eng->slow_ns >= 0)
+        slow_keep_plan(s, p->plan); /* before finish frees it */
     if (rc) {
         portal_finish(p, false, sink, NULL);
         return rc;
@@ -2310,9 +2418,14 @@ static int sql_portal_fetch(dc_sql_portal *p, uint64_t max_rows,
                             dc_error *err)
 {
     sql_session *s = p->st->sess;
+    bool slow = s->eng->slow_ns >= 0;
+    if (slow)
+        slow_begin(s);
     stimer_arm(s);
     int rc = portal_fetch_run(p, max_rows, sink, suspended, err);
     stimer_disarm(s, rc, err);
+    if (slow && p->st->stmt)
+        slow_end(s, p->st->src, strlen(p->st->src), rc, err);
     return rc;
 }
 
@@ -2501,6 +2614,50 @@ static int ensure_databases(sql_engine *eng, const char *list, dc_error *err)
     return DC_OK;
 }
 
+/* The engine's metrics; a failed registration leaves its series NULL
+ * (not counted): counting is never worth refusing to start. */
+static void register_metrics(sql_engine *eng, dc_host *host,
+                             const dc_host_api *api)
+{
+    static const char *const result[] = {"result"};
+    static const char *const op[] = {"op"};
+    dc_metric_desc d = {.size = sizeof d, .type = DC_METRIC_COUNTER,
+                        .name = "datacave_sql_transactions_total",
+                        .help = "transactions ended, implicit ones (a "
+                                "statement outside a block) included, by "
+                                "result",
+                        .label_names = result, .nlabels = 1};
+    dc_metric *m = NULL;
+    dc_error e;
+    dc_error_init(&e);
+    if (api->metric_register(host, &d, &m, &e) == DC_OK) {
+        const char *c[1] = {"commit"}, *r[1] = {"rollback"};
+        eng->m_txn_commit = api->metric_series(m, c);
+        eng->m_txn_rollback = api->metric_series(m, r);
+    }
+    d.name = "datacave_sql_rows_read_total";
+    d.help = "rows read by the table and index scans of statements";
+    d.label_names = NULL;
+    d.nlabels = 0;
+    if (api->metric_register(host, &d, &m, &e) == DC_OK)
+        eng->m_rows_read = api->metric_series(m, NULL);
+    d.name = "datacave_sql_rows_written_total";
+    d.help = "rows inserted (COPY FROM included), updated and deleted by "
+             "statements, by operation";
+    d.label_names = op;
+    d.nlabels = 1;
+    if (api->metric_register(host, &d, &m, &e) == DC_OK) {
+        static const char *const ops[3] = {"insert", "update", "delete"};
+        for (int i = 0; i < 3; i++) {
+            const char *l[1] = {ops[i]};
+            eng->m_rows_written[i] = api->metric_series(m, l);
+        }
+    }
+    if (dc_error_isset(&e))
+        api->log(host, DC_LOG_WARN, "some metrics are not available: %s",
+                 e.message);
+}
+
 static int sql_init(dc_host *host, const dc_host_api *api, void **instance,
                     dc_error *err)
 {
@@ -2525,12 +2682,19 @@ static int sql_init(dc_host *host, const dc_host_api *api, void **instance,
         return rc;
     }
     eng->commit_sync = DC_SYNC_DEFAULT;
+    register_metrics(eng, host, api);
     int64_t kb = 65536, lt = 0;
     api->config_int(host, ".work_mem_kb", &kb);
     if (kb < 64)
         kb = 64;
     eng->work_mem = (size_t)kb * 1024;
     api->config_int(host, ".lock_timeout_ms", &lt);
+    /* [log] slow_query_ms: -1 (or unset) off, 0 every statement. */
+    int64_t slow_ms = -1;
+    if (api->config_int(host, "log.slow_query_ms", &slow_ms) != DC_OK ||
+        slow_ms < 0)
+        slow_ms = -1;
+    eng->slow_ns = slow_ms < 0 ? -1 : slow_ms * 1000000;
     eng->lock_timeout_ms = lt < 0 ? 0 : lt > UINT32_MAX ? UINT32_MAX : (uint32_t)lt;
     const char *td = "";
     api->config_string(host, ".temp_dir", &td);

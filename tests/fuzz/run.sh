@@ -29,6 +29,10 @@ for bin in "$@"; do
       printf "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 2, 3, -5, CURRENT_TIMESTAMP);" > "$work/corpus/pgbench-2"
       printf "select c.relname from pg_catalog.pg_class c where c.relname OPERATOR(pg_catalog.~) '^(t)\$' COLLATE pg_catalog.default and c.oid = 't'::regclass and x = ANY(ARRAY[1,2]);" > "$work/corpus/psql-1"
       ;;
+    fuzz_control)
+      # A framed backup request, as `datacave backup` sends it.
+      printf '\x00\x00\x00\x17backup /tmp/backup-seed' > "$work/corpus/backup-1"
+      printf 'backup /tmp/backup-seed' > "$work/corpus/backup-2" ;;
     fuzz_elf)
       for f in build/modules/*.so build/tests/modules/*.so; do
         [ -f "$f" ] && cp "$f" "$work/corpus/"

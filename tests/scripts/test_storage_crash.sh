@@ -18,6 +18,11 @@
 # (the round's seed is CRASH_SEED + round).  The directory of a failed round
 # is kept and named in the failure.
 #
+# The lsm module also runs CRASH_ENC_ROUNDS (default 4) rounds on a store of
+# its own with encryption at rest (the aes-gcm module beside it, a random
+# key: tools/storage_crash.c's CRASH_ENCRYPTION_KEY); after them no file of
+# that store may hold the plaintext marker keys ("batch/").
+#
 # CRASH_MODULES="a.so b.so" tests those files instead.
 # No durable module built yet: prints "no durable storage module yet:
 # skipped" and passes.
@@ -60,8 +65,19 @@ trap cleanup EXIT
 
 now_ms() { date +%s%3N; }
 
+# Runs: "module|name|key|rounds"; key empty: no encryption.
+runs=()
 for so in "${modules[@]}"; do
-  name="$(basename "$so" .so)"
+  runs+=("$so|$(basename "$so" .so)||$ROUNDS")
+  if [ "$(basename "$so")" = lsm.so ] && [ -f "$(dirname "$so")/aes-gcm.so" ] &&
+     [ "${CRASH_ENC_ROUNDS:-4}" -gt 0 ]; then
+    runs+=("$so|lsm-aes-gcm|$(head -c 32 /dev/urandom | base64)|${CRASH_ENC_ROUNDS:-4}")
+  fi
+done
+
+for run in "${runs[@]}"; do
+  IFS='|' read -r so name key ROUNDS <<<"$run"
+  if [ -n "$key" ]; then export CRASH_ENCRYPTION_KEY="$key"; else unset CRASH_ENCRYPTION_KEY; fi
   dir="$work/$name/data"
   all_acks="$work/$name/acks.all"
   mkdir -p "$work/$name"
@@ -123,6 +139,10 @@ for so in "${modules[@]}"; do
       fail "module $name round $round (seed $seed, kill $extra_ms ms after $want acks): verify failed (status $rc); store kept in $dir, acks in $all_acks; replay: CRASH_SEED=$BASE_SEED"
     fi
   done
+  if [ -n "$key" ]; then
+    leaks="$(find "$dir" -type f -print0 | xargs -0 -r grep -l -a -F "batch/" 2>/dev/null)"
+    [ -z "$leaks" ] || fail "module $name: plaintext keys in the encrypted store: $leaks"
+  fi
   echo "module $name: $ROUNDS crash rounds passed"
 done
 rm -rf "$work"

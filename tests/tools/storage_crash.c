@@ -120,16 +120,28 @@ static int eng_open_inner(eng *e, const char *so, const char *dir,
         strstr(sopath, "lsm") != NULL)
         snprintf(bulk_opt, sizeof bulk_opt,
                  "[module.lsm]\nbulk_write_bytes = %lld\n", atoll(bulk));
+    /* CRASH_ENCRYPTION_KEY (base64): encryption at rest with the aes-gcm
+     * module and that key (lsm only). */
+    const char *key = getenv("CRASH_ENCRYPTION_KEY");
+    char enc_opt[160] = "";
+    const char *enc_mod = "none";
+    if (key != NULL && *key != '\0' && strlen(key) < 100 &&
+        strstr(sopath, "lsm") != NULL) {
+        snprintf(enc_opt, sizeof enc_opt,
+                 "encryption_enabled = true\nencryption_key_base64 = \"%s\"\n",
+                 key);
+        enc_mod = "aes-gcm";
+    }
     snprintf(text, sizeof text,
              "[server]\nmodule_dir = \"%s\"\n"
              "[log]\nlevel = \"warn\"\n"
              "[storage]\ndata_dir = \"%s\"\n"
              "memtable_max_bytes = %lld\n"
              "sstable_target_bytes = %lld\n"
-             "compaction_interval_secs = 1\n"
+             "compaction_interval_secs = 1\n%s"
              "[modules]\nprotocol = \"\"\nsql = \"\"\nstorage = \"\"\n"
-             "auth = \"\"\nencryption = \"none\"\nmetrics = \"\"\n%s",
-             moddir, absdir, memtable, memtable, bulk_opt);
+             "auth = \"\"\nencryption = \"%s\"\nmetrics = \"\"\n%s",
+             moddir, absdir, memtable, memtable, enc_opt, enc_mod, bulk_opt);
     dc_strlist errors = {0};
     e->cfg = dc_config_parse(text, strlen(text), "storage-crash-config",
                              absdir, &errors);

@@ -106,6 +106,15 @@ static int f_exec(dc_sql_session *s, const char *sql, size_t len,
         k->notice(k->ud, &n);
         return k->complete(k->ud, "DO");
     }
+    if (strcmp(sql, "A;B") == 0 && DC_HAS_FIELD(k, dc_sql_sink, statement_end) &&
+        k->statement_end) {
+        /* Two statements, the second failing: reported one by one. */
+        int rc = k->complete(k->ud, "INSERT 0 4");
+        k->statement_end(k->ud, 0, 1, NULL);
+        dc_error_set(err, DC_EINVAL, "22012", "division by zero");
+        k->statement_end(k->ud, 2, 1, err);
+        return rc ? rc : DC_EINVAL;
+    }
     if (strcmp(sql, "rows") == 0) {
         dc_column c = {.size = sizeof c, .name = "n", .type = DC_TYPE_INT4,
                        .typmod = -1, .typlen = 4};
@@ -146,6 +155,52 @@ static const dc_sql_vtable FAKE_SQL = {
     .session_close = f_close, .exec = f_exec, .txn_status = f_status,
     .format_text = f_format, .setting = f_setting,
 };
+
+/* ==== the audit log, as the host would take it ============================ */
+
+typedef struct audit_rec {
+    int kind;
+    char user[16], db[16], addr[16], method[16], stmt[16], command[16];
+    char state[6], msg[64];
+    int64_t conn, rows, dur;
+    bool has_stmt, has_command, has_method;
+} audit_rec;
+
+static audit_rec g_audit[16];
+static int g_naudit;
+
+static void fake_audit(dc_host *h, const dc_audit_event *ev)
+{
+    (void)h;
+    if (g_naudit == 16)
+        return;
+    audit_rec *r = &g_audit[g_naudit++];
+    memset(r, 0, sizeof *r);
+    r->kind = (int)ev->kind;
+    snprintf(r->user, sizeof r->user, "%s", ev->user ? ev->user : "");
+    snprintf(r->db, sizeof r->db, "%s", ev->database ? ev->database : "");
+    snprintf(r->addr, sizeof r->addr, "%s", ev->client_addr ? ev->client_addr : "");
+    r->has_method = ev->method != NULL;
+    snprintf(r->method, sizeof r->method, "%s", ev->method ? ev->method : "");
+    r->has_stmt = ev->statement != NULL;
+    snprintf(r->stmt, sizeof r->stmt, "%.*s", (int)ev->statement_len,
+             ev->statement ? ev->statement : "");
+    r->has_command = ev->command != NULL;
+    snprintf(r->command, sizeof r->command, "%s", ev->command ? ev->command : "");
+    snprintf(r->state, sizeof r->state, "%s", ev->sqlstate);
+    snprintf(r->msg, sizeof r->msg, "%s", ev->message ? ev->message : "");
+    r->conn = ev->connection_id;
+    r->rows = ev->rows;
+    r->dur = ev->duration_ns;
+}
+
+static int64_t g_clock;
+static int64_t fake_clock(dc_host *h, int which)
+{
+    (void)h;
+    (void)which;
+    return g_clock += 1000; /* every read 1 us later */
+}
 
 /* ==== a scripted auth module: SASL in three steps ========================= */
 
@@ -475,6 +530,126 @@ static void test_auth_failure(void **state)
     h_stop(&h);
 }
 
+/* With the audit log on: a line per login attempt that ended in a session
+ * or a FATAL error, and per statement; a Query whose statements the sql
+ * module does not report is one line. */
+static void h_start_audited(harness *h, bool with_auth)
+{
+    h_start(h, with_auth);
+    h->api.audit = fake_audit;
+    h->api.clock_ns = fake_clock;
+    h->srv.audit = true;
+}
+
+static void test_audit(void **state)
+{
+    (void)state;
+    harness h;
+    g_naudit = 0;
+    /* A failed login. */
+    h_start_audited(&h, true);
+    h_startup(&h, "db");
+    uint8_t *b;
+    uint32_t l;
+    assert_int_equal(h_read(&h, &b, &l), 'R');
+    h_send(&h, 'p', "wrong", 5);
+    assert_int_equal(h_read(&h, &b, &l), 'E');
+    h_stop(&h);
+    assert_int_equal(g_naudit, 1);
+    audit_rec *r = &g_audit[0];
+    assert_int_equal(r->kind, DC_AUDIT_LOGIN);
+    assert_string_equal(r->user, "u");
+    assert_string_equal(r->db, "db");
+    assert_string_equal(r->addr, "10.0.0.1");
+    assert_string_equal(r->method, "scram-sha-256");
+    assert_string_equal(r->state, "28P01");
+    assert_non_null(strstr(r->msg, "password authentication failed"));
+    assert_int_equal(r->conn, 7);
+    assert_false(r->has_stmt);
+    assert_int_equal(r->rows, -1);
+    assert_true(r->dur > 0);
+
+    /* A login without a password, then statements. */
+    g_naudit = 0;
+    h_start_audited(&h, false);
+    h_startup(&h, "db");
+    char seen[64];
+    h_until(&h, 'Z', seen, sizeof seen);
+    query(&h, "rows");
+    h_until(&h, 'Z', seen, sizeof seen);
+    query(&h, "bad");
+    h_until(&h, 'Z', seen, sizeof seen);
+    query(&h, "A;B");
+    h_until(&h, 'Z', seen, sizeof seen);
+    assert_string_equal(seen, "CEZ");
+    query(&h, "copyin");
+    assert_int_equal(h_read(&h, &b, &l), 'G');
+    h_send(&h, 'f', "stop it", 8);
+    h_until(&h, 'Z', seen, sizeof seen);
+    h_stop(&h);
+    assert_int_equal(g_naudit, 6);
+    r = &g_audit[0];
+    assert_int_equal(r->kind, DC_AUDIT_LOGIN);
+    assert_string_equal(r->method, "trust");
+    assert_string_equal(r->state, "00000");
+    assert_string_equal(r->msg, "");
+    r = &g_audit[1];
+    assert_int_equal(r->kind, DC_AUDIT_STATEMENT);
+    assert_string_equal(r->stmt, "rows");
+    assert_string_equal(r->command, "SELECT 2");
+    assert_int_equal(r->rows, 2);
+    assert_string_equal(r->state, "00000");
+    assert_false(r->has_method);
+    assert_int_equal(r->conn, 7);
+    assert_string_equal(r->user, "u");
+    assert_true(r->dur > 0);
+    r = &g_audit[2];
+    assert_string_equal(r->stmt, "bad");
+    assert_string_equal(r->state, "42601");
+    assert_false(r->has_command);
+    assert_int_equal(r->rows, 0);
+    /* Reported statement by statement: their own text, tag, error. */
+    r = &g_audit[3];
+    assert_string_equal(r->stmt, "A");
+    assert_string_equal(r->command, "INSERT 0 4");
+    assert_int_equal(r->rows, 4);
+    assert_string_equal(r->state, "00000");
+    r = &g_audit[4];
+    assert_string_equal(r->stmt, "B");
+    assert_string_equal(r->state, "22012");
+    assert_string_equal(r->msg, "division by zero");
+    assert_false(r->has_command);
+    /* The error as the client saw it. */
+    r = &g_audit[5];
+    assert_string_equal(r->stmt, "copyin");
+    assert_string_equal(r->state, "57014");
+    assert_string_equal(r->msg, "COPY from stdin failed: stop it");
+
+    /* Refused logins: an unknown database, too many clients. */
+    g_naudit = 0;
+    h_start_audited(&h, false);
+    h_startup(&h, "nodb");
+    h_until(&h, 'E', seen, sizeof seen);
+    h_stop(&h);
+    h_start_audited(&h, false);
+    g_sessions = 1;
+    h_startup(&h, "db");
+    assert_int_equal(h_read(&h, &b, &l), 'E');
+    h_stop(&h);
+    assert_int_equal(g_naudit, 2);
+    assert_string_equal(g_audit[0].state, "3D000");
+    assert_string_equal(g_audit[0].db, "nodb");
+    assert_string_equal(g_audit[1].state, "53300");
+
+    /* A client that leaves during start-up: no line. */
+    g_naudit = 0;
+    h_start_audited(&h, true);
+    h_startup(&h, "db");
+    assert_int_equal(h_read(&h, &b, &l), 'R');
+    h_stop(&h);
+    assert_int_equal(g_naudit, 0);
+}
+
 static void test_missing_db_and_limit(void **state)
 {
     (void)state;
@@ -507,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_auth_relay),
         cmocka_unit_test(test_auth_failure),
         cmocka_unit_test(test_missing_db_and_limit),
+        cmocka_unit_test(test_audit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
