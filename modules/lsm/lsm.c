@@ -2691,6 +2691,7 @@ static int recover(dc_store *s, dc_error *err)
         s->cfg.sync == SYNC_INTERVAL ? LSM_WAL_SYNC_INTERVAL : LSM_WAL_SYNC_OFF;
     wo.enc = s->enc_r;
     wo.enc_instance = s->enc_r_inst;
+    wo.read_only = s->read_only;
     uint64_t log_number = lsm_vset_log_number(s->vs);
     replay_ctx r = {.mem = s->mem, .max_seq = 0};
     uint64_t last_segment = 0;
@@ -2970,6 +2971,7 @@ static int lsm_open(void *instance, const dc_store_options *opts,
     memset(&vo, 0, sizeof vo);
     vo.dir = s->dir;
     vo.create_if_missing = create && !read_only;
+    vo.read_only = read_only;
     vo.enc = s->enc_w != NULL ? s->enc_w : s->enc_r;
     vo.enc_instance = s->enc_w != NULL ? s->enc_w_inst : s->enc_r_inst;
     rc = lsm_vset_open(&vo, &s->vs, err);

@@ -856,6 +856,7 @@ int lsm_vset_open(const lsm_vset_options *o, lsm_vset **out, dc_error *err)
     vs->vs_wopts.kind = LSM_WAL_KIND_MANIFEST;
     vs->vs_wopts.enc = o->enc;
     vs->vs_wopts.enc_instance = o->enc_instance;
+    vs->vs_wopts.read_only = o->read_only;
 
     int rc = 0;
     struct stat st;
@@ -924,9 +925,11 @@ int lsm_vset_open(const lsm_vset_options *o, lsm_vset **out, dc_error *err)
                 atomic_store(&vs->vs_next_file, n + 1);
         }
     vset_install(vs, r.rc_v);
-    rc = vset_write_snapshot(vs, last + 1, err);
-    if (rc != 0)
-        goto fail;
+    if (!o->read_only) {
+        rc = vset_write_snapshot(vs, last + 1, err);
+        if (rc != 0)
+            goto fail;
+    }
     *out = vs;
     return 0;
 fail:
@@ -950,6 +953,9 @@ lsm_version *lsm_vset_current(lsm_vset *vs)
 
 int lsm_vset_apply(lsm_vset *vs, lsm_edit *e, dc_error *err)
 {
+    if (vs->vs_wal == NULL)
+        return dc_error_set(err, DC_EPERM, "25006",
+                            "manifest: the store was opened read-only");
     bool had_next = e->has_next_file, had_seq = e->has_last_seq;
     if (!had_next) {
         e->has_next_file = true;

@@ -115,6 +115,8 @@ typedef struct lsm_vset_options {
     bool create_if_missing;
     const dc_encryption_vtable *enc; /* NULL: not encrypted              */
     void *enc_instance;
+    bool read_only; /* write nothing: no new manifest segment, no repair
+                       of a torn tail; lsm_vset_apply() is refused */
 } lsm_vset_options;
 
 /* Recover the version set from <dir>/manifest, or create an empty one.

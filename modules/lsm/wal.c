@@ -753,7 +753,7 @@ static int wal_recover_file(const lsm_wal_options *o, uint64_t segment,
 {
     char path[PATH_MAX];
     wal_path(o->dir, segment, path, sizeof path);
-    int fd = open(path, O_RDWR | O_CLOEXEC);
+    int fd = open(path, (o->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
     if (fd < 0)
         return wal_io_error(err, "cannot open segment", path);
     struct stat st;
@@ -769,6 +769,8 @@ static int wal_recover_file(const lsm_wal_options *o, uint64_t segment,
             return wal_corrupt(err, o->kind, path, size,
                                "the file is shorter than its header");
         /* Crashed while being created: it never held a record. */
+        if (o->read_only)
+            return DC_OK;
         if (unlink(path) != 0)
             return wal_io_error(err, "cannot remove", path);
         return wal_fsync_dir(o->dir, err);
@@ -841,7 +843,7 @@ static int wal_recover_file(const lsm_wal_options *o, uint64_t segment,
         if (!wal_valid_at(m, size, off) && wal_zero_tail(m, size, off)) {
             /* The zeros written ahead of the records: the end.  Cut them
              * from the newest segment (appends go to a new one). */
-            if (!last)
+            if (!last || o->read_only)
                 goto out;
             munmap((void *)m, (size_t)size);
             m = NULL;
@@ -881,6 +883,8 @@ static int wal_recover_file(const lsm_wal_options *o, uint64_t segment,
                                          "in a torn record.");
                 goto out;
             }
+            if (o->read_only)
+                goto out;
             munmap((void *)m, (size_t)size);
             m = NULL;
             if (ftruncate(fd, (off_t)off) != 0)

@@ -89,6 +89,10 @@ typedef struct lsm_wal_options {
      * the files in messages and is bound into each sealed record's AAD,
      * so a record cannot pass for one of the other kind. */
     int kind;
+    /* lsm_wal_recover: read only.  A torn tail or the zeros written ahead
+     * end the replay as usual but are left in the file (a read-only open
+     * writes nothing). */
+    bool read_only;
 } lsm_wal_options;
 
 #define LSM_WAL_KIND_LOG      0

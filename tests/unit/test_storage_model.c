@@ -1230,6 +1230,80 @@ static int open_opts(const char *path, bool create, bool read_only,
     return E.vt->open(E.inst, &o, out, err);
 }
 
+/* The store directory's files, sorted, as "path size mtime" lines, into
+ * out (recursively; "" when the directory cannot be read). */
+static int sig_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void dir_sig_rec(const char *dir, char ***lines, size_t *n)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char p[PATH_MAX + 256];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (lstat(p, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            dir_sig_rec(p, lines, n);
+            continue;
+        }
+        char *line = malloc(strlen(p) + 64);
+        assert_non_null(line);
+        sprintf(line, "%s %lld %lld.%09ld", p, (long long)st.st_size,
+                (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+        *lines = realloc(*lines, (*n + 1) * sizeof **lines);
+        assert_non_null(*lines);
+        (*lines)[(*n)++] = line;
+    }
+    closedir(d);
+}
+
+static char *dir_sig(const char *dir)
+{
+    char **lines = NULL;
+    size_t n = 0, len = 1;
+    dir_sig_rec(dir, &lines, &n);
+    if (n)
+        qsort(lines, n, sizeof *lines, sig_cmp);
+    for (size_t i = 0; i < n; i++)
+        len += strlen(lines[i]) + 1;
+    char *out = malloc(len);
+    assert_non_null(out);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        strcat(out, lines[i]);
+        strcat(out, "\n");
+        free(lines[i]);
+    }
+    free(lines);
+    return out;
+}
+
+/* The newest file of dir (by name: segments are numbered), or "". */
+static void newest_file(const char *dir, char *out, size_t n)
+{
+    out[0] = '\0';
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    char best[256] = "";
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.' && strcmp(de->d_name, best) > 0)
+            snprintf(best, sizeof best, "%s", de->d_name);
+    closedir(d);
+    if (best[0])
+        snprintf(out, n, "%s/%s", dir, best);
+}
+
 /* One store per path per process (DC_EBUSY), NULL path = [storage]
  * data_dir, create_if_missing, read_only. */
 static void test_open_rules(void **state)
@@ -1283,6 +1357,20 @@ static void test_open_rules(void **state)
     } else {
         CHECK(rc == DC_ENOTFOUND, "memory keeps nothing between opens: %d", rc);
     }
+    /* A read-only open writes nothing, not even the repair of a torn WAL
+     * tail (here: bytes appended to the newest segment). */
+    char *sig0 = NULL, walseg[PATH_MAX + 512];
+    if (E.durable) {
+        char waldir[PATH_MAX + 128];
+        snprintf(waldir, sizeof waldir, "%s/wal", path);
+        newest_file(waldir, walseg, sizeof walseg);
+        if (walseg[0] != '\0') { /* none when the WAL is off */
+            FILE *f = fopen(walseg, "ab");
+            CHECK(f != NULL && fwrite("torn", 1, 4, f) == 4 && fclose(f) == 0,
+                  "append to %s", walseg);
+        }
+        sig0 = dir_sig(path);
+    }
     rc = open_opts(path, !E.durable, true, &a, &err);
     CHECK(rc == DC_OK, "read-only open: %d %s", rc, err.message);
     char buf[16];
@@ -1300,6 +1388,27 @@ static void test_open_rules(void **state)
                     : rc == DC_ENOTFOUND,
           "a refused write changed the store");
     E.vt->close(a);
+    if (E.durable) {
+        char *sig1 = dir_sig(path);
+        CHECK(strcmp(sig0, sig1) == 0,
+              "a read-only open changed the store's files:\nbefore:\n%s"
+              "after:\n%s",
+              sig0, sig1);
+        free(sig1);
+        free(sig0);
+        /* The next writable open repairs the tail and keeps the data. */
+        struct stat st0 = {0}, st1;
+        CHECK(!walseg[0] || stat(walseg, &st0) == 0, "stat %s", walseg);
+        rc = open_opts(path, false, false, &a, &err);
+        CHECK(rc == DC_OK, "reopen after read-only: %d %s", rc, err.message);
+        rc = get_str(a, NULL, "k", buf, sizeof buf);
+        CHECK(rc == DC_OK && strcmp(buf, "v1") == 0, "get after reopen: %d",
+              rc);
+        E.vt->close(a);
+        CHECK(!walseg[0] || stat(walseg, &st1) != 0 ||
+                  st1.st_size < st0.st_size,
+              "the torn tail of %s was not cut by a writable open", walseg);
+    }
 }
 
 /* ---- memory only: garbage collection ------------------------------------- */
