@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/listen.h"
 #include "datacave/module.h"
 #include "datacave/protocol.h"
 #include "pgwire/pgwire.h"
@@ -320,52 +321,14 @@ static void *accept_main(void *arg)
     return NULL;
 }
 
-/* "host:port", "[v6]:port", ":port" or "*:port" -> a listening socket. */
+/* [server] listen_addr -> a listening socket in srv->listen_fd. */
 static int listen_on(pgw_server *srv, dc_error *err)
 {
-    char host[256], port[16];
-    const char *a = srv->listen_addr;
-    const char *colon = strrchr(a, ':');
-    if (!colon || !colon[1] || strlen(colon + 1) >= sizeof port)
-        return dc_error_set(err, DC_EINVAL, DC_SQLSTATE_CONFIG,
-                            "server.listen_addr \"%s\" is not host:port", a);
-    snprintf(port, sizeof port, "%s", colon + 1);
-    size_t hl = (size_t)(colon - a);
-    if (hl >= 2 && a[0] == '[' && a[hl - 1] == ']') {
-        a++;
-        hl -= 2;
-    }
-    snprintf(host, sizeof host, "%.*s", (int)hl, a);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE};
-    struct addrinfo *res = NULL;
-    bool any = host[0] == '\0' || strcmp(host, "*") == 0;
-    int g = getaddrinfo(any ? NULL : host, port, &hints, &res);
-    if (g != 0)
-        return dc_error_set(err, DC_EINVAL, DC_SQLSTATE_CONFIG,
-                            "server.listen_addr \"%s\": %s", srv->listen_addr,
-                            gai_strerror(g));
-    int fd = -1, saved = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-                    ai->ai_protocol);
-        if (fd < 0) {
-            saved = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0)
-            break;
-        saved = errno;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0)
-        return dc_error_set(err, DC_EIO, DC_SQLSTATE_IO,
-                            "could not listen on %s: %s", srv->listen_addr,
-                            strerror(saved));
+    int fd = -1;
+    int rc = dcm_listen_tcp(srv->listen_addr, "server.listen_addr", 1024, &fd,
+                            err);
+    if (rc != DC_OK)
+        return rc;
     srv->listen_fd = fd;
     return DC_OK;
 }

@@ -161,7 +161,7 @@ start holder "" && {
   if "$DC" serve --config "$tmp/busy.toml" > "$tmp/busy.log" 2>&1; then
     fail "a second server on a busy port started"
   else
-    grep -q "could not listen on 127.0.0.1:$PORT" "$tmp/busy.log" &&
+    grep -qF "could not listen on server.listen_addr \"127.0.0.1:$PORT\"" "$tmp/busy.log" &&
       pass "busy port: start fails with a clear message" ||
       { fail "busy port message"; cat "$tmp/busy.log"; }
   fi
