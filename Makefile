@@ -63,7 +63,7 @@ $(BUILD)/bin/datacave: $(HOST_OBJS)
 	$(CC) $(SANFLAGS) -o $@ $^ $(HOST_LIBS)
 
 .SECONDEXPANSION:
-$(BUILD)/modules/%.so: $$(call SRCS_OF,$$*) $$(wildcard modules/%/*.h) $(PUB_HEADERS) $(MODULE_MAP)
+$(BUILD)/modules/%.so: $$(call SRCS_OF,$$*) $$(wildcard modules/%/*.h) $(wildcard modules/common/*.h) $(PUB_HEADERS) $(MODULE_MAP)
 	@test -n "$(filter %.c,$^)" || { echo "module $*: no sources (SRCS_$* in modules/$*/module.mk)" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) $(MOD_CFLAGS) -o $@ $(filter %.c,$^) $(MOD_LDFLAGS) $(LIBS_$*)
