@@ -219,12 +219,10 @@ static int take_table(const char *src_dir, const char *dst_dir,
     return rc;
 }
 
-/* Write the entries of `mem` with seq <= max_seq to table `number` in dir
- * and add it to `e` at L0.  *wrote: a table was written (none when no
- * entry qualifies). */
-static int dump_memtable(lsm_memtable *mem, uint64_t max_seq, const char *dir,
-                         uint64_t number, const lsm_sst_write_options *wo,
-                         lsm_edit *e, bool *wrote, dc_error *err)
+int lsm_memtable_write_l0(lsm_memtable *mem, uint64_t max_seq,
+                          const char *dir, uint64_t number,
+                          const lsm_sst_write_options *wo, lsm_edit *e,
+                          bool *wrote, dc_error *err)
 {
     *wrote = false;
     lsm_sst_writer *w = NULL;
@@ -331,8 +329,8 @@ static int build(const lsm_ckpt_source *src, const char *tmp,
         if (src->mem[m] == NULL)
             continue;
         bool wrote = false;
-        rc = dump_memtable(src->mem[m], src->seq, sst, next, src->sst_opts, &e,
-                           &wrote, err);
+        rc = lsm_memtable_write_l0(src->mem[m], src->seq, sst, next,
+                                   src->sst_opts, &e, &wrote, err);
         if (rc == DC_OK && wrote) {
             res->written++;
             next++;

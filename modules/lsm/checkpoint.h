@@ -67,4 +67,13 @@ typedef struct lsm_ckpt_result {
 int lsm_checkpoint_write(const lsm_ckpt_source *src, const char *dest,
                          lsm_ckpt_result *res, dc_error *err);
 
+/* Write the entries of `mem` with seq <= max_seq (UINT64_MAX: all) to a
+ * new table `number` in dir and add it to `e` at L0.  *wrote: a table was
+ * written (none when no entry qualifies).  The flush of a memtable and
+ * the checkpoint's copy of one both use it. */
+int lsm_memtable_write_l0(lsm_memtable *mem, uint64_t max_seq,
+                          const char *dir, uint64_t number,
+                          const lsm_sst_write_options *wo, lsm_edit *e,
+                          bool *wrote, dc_error *err);
+
 #endif

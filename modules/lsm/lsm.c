@@ -1996,38 +1996,10 @@ static int write_l0(dc_store *s, lsm_memtable *mem, lsm_edit *e, dc_error *err)
         return DC_OK;
     lsm_sst_write_options wo;
     sst_write_options(s, &wo);
-    uint64_t num = lsm_vset_new_file_number(s->vs);
-    lsm_sst_writer *w;
-    int rc = lsm_sst_writer_open(s->sst_dir, num, &wo, &w, err);
-    if (rc != DC_OK)
-        return rc;
-    lsm_memtable_iter it;
-    lsm_memtable_iter_init(&it, mem);
-    for (lsm_memtable_iter_seek_first(&it); lsm_memtable_iter_valid(&it);
-         lsm_memtable_iter_next(&it)) {
-        const uint8_t *k, *v;
-        size_t kn, vn;
-        lsm_memtable_iter_key(&it, &k, &kn);
-        lsm_memtable_iter_value(&it, &v, &vn);
-        rc = lsm_sst_writer_add(w, k, kn, v, vn, err);
-        if (rc != DC_OK) {
-            lsm_sst_writer_abandon(w);
-            return rc;
-        }
-    }
-    lsm_sst_meta meta;
-    memset(&meta, 0, sizeof meta);
-    rc = lsm_sst_writer_finish(w, &meta, err);
-    if (rc != DC_OK)
-        return rc;
-    rc = lsm_edit_add_file_key(e, 0, meta.file_number, meta.file_size,
-                               meta.entries, meta.key_id, meta.smallest,
-                               meta.smallest_len, meta.largest,
-                               meta.largest_len);
-    lsm_sst_meta_clear(&meta);
-    if (rc != DC_OK)
-        return oom(err, "version edit");
-    return DC_OK;
+    bool wrote = false;
+    return lsm_memtable_write_l0(mem, UINT64_MAX, s->sst_dir,
+                                 lsm_vset_new_file_number(s->vs), &wo, e,
+                                 &wrote, err);
 }
 
 typedef struct num_set {
