@@ -42,6 +42,7 @@ HOST_LIBS := -ldl -ljansson -lpthread
 #   UNIT_LIBS_<test> := <libs>      ... and libraries
 MODULES     :=
 UNIT_TESTS  :=
+.DEFAULT_GOAL := all
 include $(wildcard modules/*/module.mk)
 MODULE_SOS  := $(patsubst %,$(BUILD)/modules/%.so,$(MODULES))
 MOD_CFLAGS  := $(CFLAGS_ALL) -Imodules -fPIC -fvisibility=hidden

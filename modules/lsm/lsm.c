@@ -54,6 +54,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,7 +153,7 @@ typedef struct lsm_writer {
     int rc;
     dc_error err;
     uint64_t seq;
-    pthread_cond_t cv;
+    sem_t sem; /* posted once: done, or now the head of the queue */
     struct lsm_writer *next;
 } lsm_writer;
 
@@ -186,7 +187,13 @@ struct dc_store {
                                   no entry of imm is newer */
     _Atomic uint64_t last_seq; /* published: readers' default seq */
     lsm_writer *wq_head, *wq_tail;
-    dc_snapshot *oldest_snap, *newest_snap;
+    /* Readers never take st_mu, which the writers' queue keeps busy:
+     * rs_mu guards what a reader pins (mem, imm, the current version and
+     * the seq that goes with them) and is held, inside st_mu, wherever
+     * those change together; snap_mu guards the snapshot list. */
+    pthread_mutex_t rs_mu;
+    pthread_mutex_t snap_mu;
+    dc_snapshot *oldest_snap, *newest_snap; /* snap_mu */
     bool shutting_down;
     bool bg_has_error; /* sticky: flush or compaction failed */
     dc_error bg_err;
@@ -431,7 +438,7 @@ typedef struct read_state {
 static void read_state_get(dc_store *s, bool has_snap, uint64_t snap_seq,
                            read_state *rs)
 {
-    pthread_mutex_lock(&s->st_mu);
+    pthread_mutex_lock(&s->rs_mu);
     rs->mem = s->mem;
     lsm_memtable_ref(rs->mem);
     rs->imm = s->imm;
@@ -441,7 +448,7 @@ static void read_state_get(dc_store *s, bool has_snap, uint64_t snap_seq,
     rs->seq = has_snap
                   ? snap_seq
                   : atomic_load_explicit(&s->last_seq, memory_order_acquire);
-    pthread_mutex_unlock(&s->st_mu);
+    pthread_mutex_unlock(&s->rs_mu);
 }
 
 static void read_state_put(read_state *rs)
@@ -1021,7 +1028,7 @@ static int merge_init_rs(dc_store *s, const read_state *rs, bool skip_cache,
 /* Pin the published seq.  Snapshots of one seq share a handle. */
 static int lsm_snapshot_acquire(dc_store *s, dc_snapshot **out, dc_error *err)
 {
-    pthread_mutex_lock(&s->st_mu);
+    pthread_mutex_lock(&s->snap_mu);
     uint64_t seq = atomic_load_explicit(&s->last_seq, memory_order_acquire);
     dc_snapshot *p = s->newest_snap;
     if (p != NULL && p->seq == seq) {
@@ -1029,7 +1036,7 @@ static int lsm_snapshot_acquire(dc_store *s, dc_snapshot **out, dc_error *err)
     } else {
         p = calloc(1, sizeof *p);
         if (p == NULL) {
-            pthread_mutex_unlock(&s->st_mu);
+            pthread_mutex_unlock(&s->snap_mu);
             return oom(err, "snapshot");
         }
         p->store = s;
@@ -1042,7 +1049,7 @@ static int lsm_snapshot_acquire(dc_store *s, dc_snapshot **out, dc_error *err)
             s->oldest_snap = p;
         s->newest_snap = p;
     }
-    pthread_mutex_unlock(&s->st_mu);
+    pthread_mutex_unlock(&s->snap_mu);
     *out = p;
     return DC_OK;
 }
@@ -1056,7 +1063,7 @@ static void lsm_snapshot_release(dc_store *s, dc_snapshot *p)
 {
     if (p == NULL)
         return;
-    pthread_mutex_lock(&s->st_mu);
+    pthread_mutex_lock(&s->snap_mu);
     if (--p->refs == 0) {
         if (p->older != NULL)
             p->older->newer = p->newer;
@@ -1068,7 +1075,7 @@ static void lsm_snapshot_release(dc_store *s, dc_snapshot *p)
             s->newest_snap = p->older;
         free(p);
     }
-    pthread_mutex_unlock(&s->st_mu);
+    pthread_mutex_unlock(&s->snap_mu);
 }
 
 /* The seqs a compaction must keep a version for, ascending: every live
@@ -1076,12 +1083,17 @@ static void lsm_snapshot_release(dc_store *s, dc_snapshot *p)
  * malloc'd.  Returns 0 or DC_ENOMEM. */
 static int snapshot_seqs(dc_store *s, uint64_t **out, size_t *n)
 {
+    /* The published seq is read under snap_mu too: a snapshot taken
+     * after this cannot be older than it. */
+    pthread_mutex_lock(&s->snap_mu);
     size_t k = 1;
     for (dc_snapshot *p = s->oldest_snap; p != NULL; p = p->newer)
         k++;
     uint64_t *a = malloc(k * sizeof *a);
-    if (a == NULL)
+    if (a == NULL) {
+        pthread_mutex_unlock(&s->snap_mu);
         return DC_ENOMEM;
+    }
     size_t i = 0;
     for (dc_snapshot *p = s->oldest_snap; p != NULL; p = p->newer)
         if (i == 0 || a[i - 1] != p->seq)
@@ -1089,6 +1101,7 @@ static int snapshot_seqs(dc_store *s, uint64_t **out, size_t *n)
     uint64_t last = atomic_load_explicit(&s->last_seq, memory_order_acquire);
     if (i == 0 || a[i - 1] != last)
         a[i++] = last;
+    pthread_mutex_unlock(&s->snap_mu);
     *out = a;
     *n = i;
     return DC_OK;
@@ -1619,10 +1632,12 @@ static int make_room(dc_store *s, bool force, dc_error *err)
                 return rc;
             }
         }
+        pthread_mutex_lock(&s->rs_mu);
         s->imm = s->mem;
         s->imm_log = seg;
         s->imm_seq = atomic_load_explicit(&s->last_seq, memory_order_relaxed);
         s->mem = fresh;
+        pthread_mutex_unlock(&s->rs_mu);
         pthread_cond_signal(&s->st_bg_cv);
         return DC_OK;
     }
@@ -1752,9 +1767,12 @@ static int ingest_batch(dc_store *s, lsm_writer *w, dc_error *err)
         if (seq > lsm_vset_last_seq(s->vs))
             lsm_vset_set_last_seq(s->vs, seq);
         pthread_mutex_lock(&s->st_mu);
+        pthread_mutex_lock(&s->rs_mu);
         rc = lsm_vset_apply(s->vs, &e, err);
-        if (rc == DC_OK) {
+        if (rc == DC_OK)
             atomic_store_explicit(&s->last_seq, seq, memory_order_release);
+        pthread_mutex_unlock(&s->rs_mu);
+        if (rc == DC_OK) {
             metrics_levels(s);
             s->compact_request = true;
             pthread_cond_signal(&s->st_bg_cv);
@@ -1787,7 +1805,7 @@ static int write_queued(dc_store *s, const dc_batch_op *ops, size_t nops,
     w.force_switch = force;
     w.est_bytes = est;
     dc_error_init(&w.err);
-    pthread_cond_init(&w.cv, NULL);
+    sem_init(&w.sem, 0, 0);
 
     pthread_mutex_lock(&s->st_mu);
     if (s->wq_tail != NULL)
@@ -1795,11 +1813,17 @@ static int write_queued(dc_store *s, const dc_batch_op *ops, size_t nops,
     else
         s->wq_head = &w;
     s->wq_tail = &w;
-    while (!w.done && s->wq_head != &w)
-        pthread_cond_wait(&w.cv, &s->st_mu);
-    if (w.done) {
+    if (s->wq_head != &w) {
+        /* Wait without st_mu: a leader posts once, after releasing st_mu,
+         * when this batch is written or when this writer leads next. */
         pthread_mutex_unlock(&s->st_mu);
-        pthread_cond_destroy(&w.cv);
+        while (sem_wait(&w.sem) != 0)
+            ; /* EINTR */
+        if (!w.done)
+            pthread_mutex_lock(&s->st_mu);
+    }
+    if (w.done) {
+        sem_destroy(&w.sem);
         if (w.rc != DC_OK) {
             if (err)
                 *err = w.err;
@@ -1818,10 +1842,10 @@ static int write_queued(dc_store *s, const dc_batch_op *ops, size_t nops,
         s->wq_head = stop;
         if (stop == NULL)
             s->wq_tail = NULL;
-        else
-            pthread_cond_signal(&stop->cv);
         pthread_mutex_unlock(&s->st_mu);
-        pthread_cond_destroy(&w.cv);
+        if (stop != NULL)
+            sem_post(&stop->sem);
+        sem_destroy(&w.sem);
         metrics_refresh(s);
         if (w.rc != DC_OK) {
             if (err)
@@ -1926,19 +1950,29 @@ static int write_queued(dc_store *s, const dc_batch_op *ops, size_t nops,
         metric_add(s, s->inst->m.deletes, dels);
         metric_add(s, s->inst->m.bytes_written, bytes);
     }
-    /* Hand out the results and pass leadership on. */
+    /* Pass leadership on, then hand out the results with st_mu released,
+     * so that the woken writers do not queue for it.  A writer's frame
+     * is gone once it is posted: read its next first.  last->next may
+     * grow once st_mu is released, so the walk stops at last. */
     lsm_writer *stop = last->next;
-    for (lsm_writer *x = w.next; x != stop; x = x->next) {
-        x->done = true;
-        pthread_cond_signal(&x->cv);
-    }
     s->wq_head = stop;
     if (stop == NULL)
         s->wq_tail = NULL;
-    else
-        pthread_cond_signal(&stop->cv);
     pthread_mutex_unlock(&s->st_mu);
-    pthread_cond_destroy(&w.cv);
+    if (last != &w) {
+        for (lsm_writer *x = w.next;;) {
+            lsm_writer *nx = x->next;
+            bool end = x == last;
+            x->done = true;
+            sem_post(&x->sem);
+            if (end)
+                break;
+            x = nx;
+        }
+    }
+    if (stop != NULL)
+        sem_post(&stop->sem);
+    sem_destroy(&w.sem);
     if (any_sync || s->cfg.sync == SYNC_EVERY_COMMIT)
         metrics_refresh(s);
     if (w.rc != DC_OK) {
@@ -2136,12 +2170,15 @@ static int flush_imm(dc_store *s, dc_error *err)
         if (imm_seq > lsm_vset_last_seq(s->vs))
             lsm_vset_set_last_seq(s->vs, imm_seq);
         pthread_mutex_lock(&s->st_mu);
+        pthread_mutex_lock(&s->rs_mu);
         rc = lsm_vset_apply(s->vs, &e, err);
+        if (rc == DC_OK)
+            s->imm = NULL;
+        pthread_mutex_unlock(&s->rs_mu);
         if (rc == DC_OK) {
             /* The metrics first: a flush() waiter reads them on waking. */
             metric_add(s, s->inst->m.flushes, 1);
             metrics_levels(s);
-            s->imm = NULL;
             s->flush_count++;
             s->compact_request = true;
             pthread_cond_broadcast(&s->st_done_cv);
@@ -2640,6 +2677,8 @@ static void store_free(dc_store *s)
         close(s->lock_fd);
     }
     pthread_mutex_destroy(&s->st_mu);
+    pthread_mutex_destroy(&s->rs_mu);
+    pthread_mutex_destroy(&s->snap_mu);
     pthread_mutex_destroy(&s->st_work_mu);
     pthread_mutex_destroy(&s->st_stat_mu);
     pthread_cond_destroy(&s->st_bg_cv);
@@ -2863,6 +2902,8 @@ static int lsm_open(void *instance, const dc_store_options *opts,
     s->policy.l1_max_bytes = s->cfg.l1_max_bytes;
     s->policy.target_file_bytes = s->cfg.target_file_bytes;
     pthread_mutex_init(&s->st_mu, NULL);
+    pthread_mutex_init(&s->rs_mu, NULL);
+    pthread_mutex_init(&s->snap_mu, NULL);
     pthread_mutex_init(&s->st_work_mu, NULL);
     pthread_mutex_init(&s->st_stat_mu, NULL);
     pthread_condattr_t ca;

@@ -609,7 +609,9 @@ static int rewrite_table_x(ddl *d, sql_table *cur, sql_table *next,
         sql_table_free(next);
         return rc;
     }
-    /* `next` has a new oid: only this transaction can see its rows. */
+    /* `next` has a new oid: only this transaction can see its rows.
+     * When only the key changes, each row keeps its stored bytes. */
+    bool raw = xf == NULL && sql_table_same_layout(cur, next);
     sql_loader ld = {0};
     for (;;) {
         bool valid = false;
@@ -617,7 +619,12 @@ static int rewrite_table_x(ddl *d, sql_table *cur, sql_table *next,
             break;
         if (xf && (rc = xf(ctx, l.vals, xf_ud, err)) != DC_OK)
             break;
-        if ((rc = sql_table_load(ctx->txn, next, &ld, l.vals, err)) != DC_OK)
+        const uint8_t *row = NULL;
+        size_t rowlen = 0;
+        if (raw)
+            sql_scan_row(l.scan, &row, &rowlen);
+        if ((rc = sql_table_load_raw(ctx->txn, next, &ld, l.vals, row, rowlen,
+                                     err)) != DC_OK)
             break;
     }
     sql_loader_free(&ld);

@@ -81,6 +81,56 @@ static uint64_t get_le(const uint8_t *p, size_t n)
     return v;
 }
 
+/* char(n) is stored without its trailing pad: the spaces carry no meaning
+ * (comparisons, keys and casts to text ignore them) and a decoded value
+ * gets them back, so a wide char(n) column of short values (pgbench's
+ * filler) costs a few bytes per row instead of n.  Rows written padded
+ * decode the same.  0 when the column is not a char(n) with a length. */
+static size_t bpchar_width(const sql_column *c)
+{
+    return c->type == DC_TYPE_BPCHAR && c->typmod > 4 ? (size_t)c->typmod - 4
+                                                      : 0;
+}
+
+static size_t utf8_count(const uint8_t *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += (s[i] & 0xc0) != 0x80;
+    return c;
+}
+
+/* Spaces a stored char(n) value of `len` bytes lacks (0: none). */
+static size_t bpchar_missing(const sql_column *c, const uint8_t *s, size_t len)
+{
+    size_t w = bpchar_width(c);
+    if (w == 0 || len >= w * 4)
+        return 0;
+    size_t nc = utf8_count(s, len);
+    return nc < w ? w - nc : 0;
+}
+
+/* Give a decoded char(n) value its pad, in memory from mem (NULL: malloc). */
+static int bpchar_pad(const sql_column *c, const sql_mem *mem, dc_value *v,
+                      bool *padded, dc_error *err)
+{
+    *padded = false;
+    size_t pad = bpchar_missing(c, v->u.bytes.ptr, v->u.bytes.len);
+    if (pad == 0)
+        return DC_OK;
+    size_t n = v->u.bytes.len + pad;
+    uint8_t *q = mem ? mem->alloc(mem->ctx, n) : malloc(n);
+    if (q == NULL)
+        return oom(err);
+    if (v->u.bytes.len)
+        memcpy(q, v->u.bytes.ptr, v->u.bytes.len);
+    memset(q + v->u.bytes.len, ' ', pad);
+    v->u.bytes.ptr = q;
+    v->u.bytes.len = n;
+    *padded = true;
+    return DC_OK;
+}
+
 /* The non-NULL fixed-size value as its stored bits. */
 static uint64_t fixed_bits(const dc_value *v, size_t sz)
 {
@@ -184,14 +234,18 @@ int sql_row_encode(const sql_table *t, const dc_value *vals, sql_buf *out,
             o += fs;
         } else {
             uint64_t len = v->u.bytes.len;
+            if (bpchar_width(&t->cols[i]))
+                while (len && v->u.bytes.ptr[len - 1] == ' ')
+                    len--;
+            size_t stored = (size_t)len;
             do {
                 uint8_t b = len & 0x7f;
                 len >>= 7;
                 p[o++] = (uint8_t)(b | (len ? 0x80 : 0));
             } while (len);
-            if (v->u.bytes.len)
-                memcpy(p + o, v->u.bytes.ptr, v->u.bytes.len);
-            o += v->u.bytes.len;
+            if (stored)
+                memcpy(p + o, v->u.bytes.ptr, stored);
+            o += stored;
         }
     }
     out->len = o;
@@ -206,9 +260,12 @@ static int corrupt(const sql_table *t, dc_error *err)
 
 /* Decode; variable-length values point into p (or, for columns added
  * later, into the catalog's `missing` value).  With `cols` (a bitmap by
- * attnum - 1), only those columns are decoded; the others read as NULL. */
+ * attnum - 1), only those columns are decoded; the others read as NULL.
+ * char(n) values get their pad in memory from `mem`; with no mem they
+ * stay as stored (the caller pads them, or needs only their key). */
 static int row_decode_cols(const sql_table *t, const uint8_t *p, size_t n,
-                           const uint8_t *cols, dc_value *vals, dc_error *err)
+                           const uint8_t *cols, const sql_mem *mem,
+                           dc_value *vals, dc_error *err)
 {
     if (n < 3 || p[0] != 1)
         return corrupt(t, err);
@@ -262,6 +319,10 @@ static int row_decode_cols(const sql_table *t, const uint8_t *p, size_t n,
             v->is_null = false;
             v->u.bytes.len = (size_t)len;
             v->u.bytes.ptr = p + o;
+            bool padded;
+            int rc;
+            if (mem && (rc = bpchar_pad(c, mem, v, &padded, err)) != DC_OK)
+                return rc;
         }
         o += len;
     }
@@ -269,9 +330,9 @@ static int row_decode_cols(const sql_table *t, const uint8_t *p, size_t n,
 }
 
 static int row_decode(const sql_table *t, const uint8_t *p, size_t n,
-                      dc_value *vals, dc_error *err)
+                      const sql_mem *mem, dc_value *vals, dc_error *err)
 {
-    return row_decode_cols(t, p, n, NULL, vals, err);
+    return row_decode_cols(t, p, n, NULL, mem, vals, err);
 }
 
 /* Give every variable-length value its own malloc'd copy (decoding
@@ -282,7 +343,10 @@ static int row_copy_malloc(const sql_table *t, dc_value *vals, dc_error *err)
         dc_value *v = &vals[i];
         if (v->is_null || fixed_size(v->type))
             continue;
-        uint8_t *q = malloc(v->u.bytes.len ? v->u.bytes.len : 1);
+        size_t pad = bpchar_missing(&t->cols[i], v->u.bytes.ptr,
+                                    v->u.bytes.len);
+        size_t len = v->u.bytes.len + pad;
+        uint8_t *q = malloc(len ? len : 1);
         if (q == NULL) {
             for (int j = 0; j < i; j++)
                 if (!vals[j].is_null && !fixed_size(vals[j].type))
@@ -291,7 +355,9 @@ static int row_copy_malloc(const sql_table *t, dc_value *vals, dc_error *err)
         }
         if (v->u.bytes.len)
             memcpy(q, v->u.bytes.ptr, v->u.bytes.len);
+        memset(q + v->u.bytes.len, ' ', pad);
         v->u.bytes.ptr = q;
+        v->u.bytes.len = len;
     }
     return DC_OK;
 }
@@ -300,7 +366,7 @@ int sql_row_decode(const sql_table *t, const uint8_t *p, size_t n,
                    const sql_mem *mem, dc_value *vals, dc_error *err)
 {
     if (mem == NULL) {
-        int rc = row_decode(t, p, n, vals, err);
+        int rc = row_decode(t, p, n, NULL, vals, err);
         return rc ? rc : row_copy_malloc(t, vals, err);
     }
     /* One copy of the whole row; values point into it. */
@@ -309,7 +375,7 @@ int sql_row_decode(const sql_table *t, const uint8_t *p, size_t n,
         return oom(err);
     if (n)
         memcpy(q, p, n);
-    return row_decode(t, q, n, vals, err);
+    return row_decode(t, q, n, mem, vals, err);
 }
 
 /* ==== keys =================================================================
@@ -603,8 +669,39 @@ int sql_table_insert(sql_txn *txn, const sql_table *t, const dc_value *vals,
     return rc;
 }
 
+bool sql_table_same_layout(const sql_table *a, const sql_table *b)
+{
+    if (a->natts != b->natts)
+        return false;
+    for (int i = 0; i < a->natts; i++) {
+        const sql_column *x = &a->cols[i], *y = &b->cols[i];
+        if (x->type != y->type || x->typmod != y->typmod ||
+            x->dropped != y->dropped ||
+            x->missing.is_null != y->missing.is_null)
+            return false;
+        if (x->missing.is_null)
+            continue;
+        const dc_value *m = &x->missing, *n = &y->missing;
+        size_t fs = fixed_size(m->type);
+        if (m->type != n->type ||
+            (fs ? fixed_bits(m, fs) != fixed_bits(n, fs)
+                : m->u.bytes.len != n->u.bytes.len ||
+                      (m->u.bytes.len &&
+                       memcmp(m->u.bytes.ptr, n->u.bytes.ptr, m->u.bytes.len))))
+            return false;
+    }
+    return true;
+}
+
 int sql_table_load(sql_txn *txn, const sql_table *t, sql_loader *ld,
                    const dc_value *vals, dc_error *err)
+{
+    return sql_table_load_raw(txn, t, ld, vals, NULL, 0, err);
+}
+
+int sql_table_load_raw(sql_txn *txn, const sql_table *t, sql_loader *ld,
+                       const dc_value *vals, const uint8_t *row, size_t rowlen,
+                       dc_error *err)
 {
     if (t->pkey == NULL)
         return sql_table_insert(txn, t, vals, NULL, err);
@@ -627,13 +724,15 @@ int sql_table_load(sql_txn *txn, const sql_table *t, sql_loader *ld,
     }
     if (rc == DC_OK)
         rc = index_check_all(txn, t, vals, &s, err);
-    if (rc == DC_OK)
+    if (rc == DC_OK && row == NULL) {
         rc = sql_row_encode(t, vals, &s.row, err);
+        row = s.row.data;
+        rowlen = s.row.len;
+    }
     if (rc == DC_OK)
         rc = index_insert_all(txn, t, vals, s.key.data, s.key.len, &s, err);
     if (rc == DC_OK)
-        rc =
-            sql_txn_put(txn, s.key.data, s.key.len, s.row.data, s.row.len, err);
+        rc = sql_txn_put(txn, s.key.data, s.key.len, row, rowlen, err);
     if (rc == DC_OK && ascending) {
         ld->last.len = 0;
         rc = sql_buf_append(&ld->last, s.key.data, s.key.len, err);
@@ -877,7 +976,7 @@ int sql_table_fetch(sql_txn *txn, int mode, const sql_table *t,
     if (rc != DC_OK || !*found)
         return rc;
     /* v lives in `mem` or in the write set: no further copy needed. */
-    return row_decode(t, v, vn, vals, err);
+    return row_decode(t, v, vn, mem, vals, err);
 }
 
 int sql_table_drop_storage(sql_txn *txn, const sql_table *t, dc_error *err)
@@ -950,15 +1049,23 @@ int sql_index_build(sql_txn *txn, const sql_table *t, const sql_index *ix,
         s.key.len = 0;
         rc = sql_buf_append(&s.key, k, kn, err);
         if (rc == DC_OK)
-            rc = row_decode(t, v, vn, vals, err);
+            rc = row_decode(t, v, vn, NULL, vals, err); /* keys: no pad */
         bool uk = false;
         if (rc == DC_OK)
             rc = index_entry(ix, vals, s.key.data, s.key.len, &s.ix, &uk, err);
         if (rc == DC_OK && uk) {
             bool exists = false;
             rc = lock_and_probe(txn, &s.ix, NULL, &exists, err);
-            if (rc == DC_OK && exists)
-                rc = unique_error(t, ix, vals, err);
+            if (rc == DC_OK && exists) {
+                /* The message shows the values as a query would. */
+                rc = sql_row_decode(t, v, vn, NULL, vals, err);
+                if (rc == DC_OK) {
+                    rc = unique_error(t, ix, vals, err);
+                    for (int i = 0; i < t->natts; i++)
+                        if (!vals[i].is_null && !fixed_size(vals[i].type))
+                            free((void *)vals[i].u.bytes.ptr);
+                }
+            }
         }
         if (rc == DC_OK)
             rc = sql_txn_put(txn, s.ix.data, s.ix.len, s.key.data + 4,
@@ -1023,7 +1130,7 @@ static int scan_decode(sql_scan *s, const sql_mem *mem, const uint8_t *v,
             memcpy(q, v, vn);
         v = q;
     }
-    return row_decode_cols(s->t, v, vn, s->cols, vals, err);
+    return row_decode_cols(s->t, v, vn, s->cols, mem, vals, err);
 }
 
 static int scan_open(sql_txn *txn, int mode, const sql_table *t, uint32_t oid,
@@ -1075,6 +1182,11 @@ int sql_index_scan_open(sql_txn *txn, int mode, const sql_table *t,
                          err);
     return scan_open(txn, mode, t, ix->oid, true, lo, lolen, hi, hilen, out,
                      err);
+}
+
+void sql_scan_row(const sql_scan *s, const uint8_t **row, size_t *len)
+{
+    sql_txn_iter_value(s->it, row, len);
 }
 
 int sql_scan_next(sql_scan *s, const sql_mem *mem, dc_value *vals,

@@ -68,6 +68,15 @@ typedef struct sql_loader {
 } sql_loader;
 int sql_table_load(sql_txn *txn, const sql_table *t, sql_loader *ld,
                    const dc_value *vals, dc_error *err);
+/* sql_table_load with the row already encoded for t (row, rowlen: the
+ * stored bytes of a table with the same layout, sql_table_same_layout),
+ * which are then stored as they are. */
+int sql_table_load_raw(sql_txn *txn, const sql_table *t, sql_loader *ld,
+                       const dc_value *vals, const uint8_t *row, size_t rowlen,
+                       dc_error *err);
+/* True when a row stored for a reads the same as one stored for b: the
+ * same columns, types, lengths, dropped columns and missing values. */
+bool sql_table_same_layout(const sql_table *a, const sql_table *b);
 void sql_loader_free(sql_loader *ld);
 /* Find a row that conflicts with `vals` on unique index `ix` (NULL: any
  * unique index, the primary key first), after locking the conflicting
@@ -118,6 +127,9 @@ int sql_index_scan_open(sql_txn *txn, int mode, const sql_table *t,
                         const sql_index *ix, const uint8_t *lo, size_t lolen,
                         const uint8_t *hi, size_t hilen, sql_scan **out,
                         dc_error *err);
+/* The stored bytes of the row a table scan (not an index scan) returned
+ * last; valid until the next call on the scan. */
+void sql_scan_row(const sql_scan *s, const uint8_t **row, size_t *len);
 int sql_scan_next(sql_scan *s, const sql_mem *mem, dc_value *vals,
                   const uint8_t **key, size_t *klen, bool *valid,
                   dc_error *err);

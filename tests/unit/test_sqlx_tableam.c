@@ -285,6 +285,82 @@ static void test_row_roundtrip(void **state)
     sql_buf_free(&b);
 }
 
+/* char(n) values are stored without their trailing pad and read back
+ * padded to n characters, however they are decoded; rows stored padded
+ * (written before) read the same; bpchar without a length and other
+ * string types keep their spaces. */
+static void test_bpchar_stored_unpadded(void **state)
+{
+    (void)state;
+    sqlt_table st, plain;
+    sqlt_table_init(&st, 30001, "chars");
+    sqlt_add_col(&st, "a", DC_TYPE_BPCHAR, 8 + 4, false);  /* char(8) */
+    sqlt_add_col(&st, "b", DC_TYPE_BPCHAR, 3 + 4, false);  /* char(3) */
+    sqlt_add_col(&st, "c", DC_TYPE_BPCHAR, -1, false);     /* bpchar  */
+    sqlt_add_col(&st, "d", DC_TYPE_TEXT, -1, false);
+    sqlt_add_col(&st, "e", DC_TYPE_BPCHAR, 4 + 4, false);  /* char(4) */
+    /* The same columns with no lengths: nothing trimmed. */
+    sqlt_table_init(&plain, 30002, "plain");
+    for (int i = 0; i < 5; i++)
+        sqlt_add_col(&plain, st.t.cols[i].name, st.t.cols[i].type, -1, false);
+    dc_value v[5];
+    v[0] = sql_value_bytes(DC_TYPE_BPCHAR, "xy      ", 8);
+    v[1] = sql_value_bytes(DC_TYPE_BPCHAR, "\xc3\xa9  ", 4); /* 'é' + 2 */
+    v[2] = sql_value_bytes(DC_TYPE_BPCHAR, "z  ", 3);
+    v[3] = sql_value_bytes(DC_TYPE_TEXT, "t  ", 3);
+    v[4] = sql_value_bytes(DC_TYPE_BPCHAR, "    ", 4);
+    dc_error err;
+    dc_error_init(&err);
+    sql_buf b = {0}, p = {0};
+    assert_int_equal(sql_row_encode(&st.t, v, &b, &err), DC_OK);
+    assert_int_equal(sql_row_encode(&plain.t, v, &p, &err), DC_OK);
+    /* 6 + 2 + 4 spaces fewer than the padded row. */
+    assert_int_equal(b.len + 12, p.len);
+    const char *want[5] = {"xy      ", "\xc3\xa9  ", "z  ", "t  ", "    "};
+    const sql_buf *rows[2] = {&b, &p};
+    for (int r = 0; r < 2; r++) {
+        dc_value o[5];
+        assert_int_equal(
+            sql_row_decode(&st.t, rows[r]->data, rows[r]->len, &M, o, &err),
+            DC_OK);
+        for (int i = 0; i < 5; i++) {
+            assert_false(o[i].is_null);
+            assert_int_equal(o[i].u.bytes.len, strlen(want[i]));
+            assert_memory_equal(o[i].u.bytes.ptr, want[i], strlen(want[i]));
+        }
+        assert_int_equal(
+            sql_row_decode(&st.t, rows[r]->data, rows[r]->len, NULL, o, &err),
+            DC_OK);
+        for (int i = 0; i < 5; i++) {
+            assert_int_equal(o[i].u.bytes.len, strlen(want[i]));
+            assert_memory_equal(o[i].u.bytes.ptr, want[i], strlen(want[i]));
+            free((void *)o[i].u.bytes.ptr);
+        }
+    }
+    /* Stored, read back through a scan of chosen columns. */
+    sql_txn *t = begin();
+    assert_int_equal(sql_table_insert(t, &st.t, v, NULL, &err), DC_OK);
+    sql_scan *s = NULL;
+    assert_int_equal(sql_table_scan_open(t, SQL_READ_SNAPSHOT, &st.t, NULL, 0,
+                                         NULL, 0, &s, &err),
+                     DC_OK);
+    uint8_t cols[1] = {0x01 | 0x02}; /* a and b */
+    assert_int_equal(sql_scan_set_columns(s, cols, &err), DC_OK);
+    dc_value o[5];
+    bool valid = false;
+    assert_int_equal(sql_scan_next(s, &M, o, NULL, NULL, &valid, &err), DC_OK);
+    assert_true(valid);
+    assert_int_equal(o[0].u.bytes.len, 8);
+    assert_memory_equal(o[0].u.bytes.ptr, "xy      ", 8);
+    assert_int_equal(o[1].u.bytes.len, 4);
+    assert_memory_equal(o[1].u.bytes.ptr, "\xc3\xa9  ", 4);
+    assert_true(o[2].is_null);
+    sql_scan_close(s);
+    sql_txn_abort(t);
+    sql_buf_free(&b);
+    sql_buf_free(&p);
+}
+
 /* ---- modifications
  * ------------------------------------------------------------ */
 
@@ -725,6 +801,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         TC(test_row_roundtrip),
+        TC(test_bpchar_stored_unpadded),
         TC(test_insert_fetch_update_delete),
         TC(test_index_bounds_and_find_conflict),
         TC(test_clear_and_index_build),
