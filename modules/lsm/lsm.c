@@ -75,6 +75,7 @@
 #include "sstable.h"
 #include "version.h"
 #include "wal.h"
+#include "common/alloc.h"
 
 #define LSM_SQLSTATE_IN_USE    "55006" /* object_in_use */
 #define LSM_SQLSTATE_READ_ONLY "25006" /* read_only_sql_transaction */
@@ -984,7 +985,7 @@ static int merge_init_rs(dc_store *s, const read_state *rs, bool skip_cache,
     memset(m, 0, sizeof *m);
     m->cur = -1;
     size_t max = 2 + rs->v->nfiles[0] + LSM_LEVELS;
-    m->ch = calloc(max, sizeof *m->ch);
+    m->ch = dcm_calloc(max, sizeof *m->ch);
     if (m->ch == NULL)
         return oom(err, "iterator");
     lsm_memtable *mts[2] = {rs->mem, rs->imm};
@@ -1034,7 +1035,7 @@ static int lsm_snapshot_acquire(dc_store *s, dc_snapshot **out, dc_error *err)
     if (p != NULL && p->seq == seq) {
         p->refs++;
     } else {
-        p = calloc(1, sizeof *p);
+        p = dcm_calloc(1, sizeof *p);
         if (p == NULL) {
             pthread_mutex_unlock(&s->snap_mu);
             return oom(err, "snapshot");
@@ -1276,7 +1277,7 @@ static int iter_create(dc_store *s, bool has_seq, uint64_t seq,
                        const uint8_t *upper, size_t upper_len, bool skip_cache,
                        dc_iter **out, dc_error *err)
 {
-    dc_iter *it = calloc(1, sizeof *it);
+    dc_iter *it = dcm_calloc(1, sizeof *it);
     if (it == NULL)
         return oom(err, "iterator");
     it->store = s;
@@ -1716,6 +1717,7 @@ static int ingest_batch(dc_store *s, lsm_writer *w, dc_error *err)
     if (rc == DC_OK && ex.n > 0) {
         lsm_sst_write_options wo;
         sst_write_options(s, &wo);
+        wo.pipeline = true; /* the committer waits: overlap the blocks */
         lsm_sst_writer *sw = NULL;
         rc = lsm_sst_writer_open(s->sst_dir, lsm_vset_new_file_number(s->vs),
                                  &wo, &sw, err);
@@ -2272,7 +2274,7 @@ static int run_compaction(dc_store *s, lsm_compaction *c, dc_error *err)
     memset(&m, 0, sizeof m);
     m.cur = -1;
     size_t nin = c->ninputs[0] + c->ninputs[1];
-    m.ch = calloc(nin ? nin : 1, sizeof *m.ch);
+    m.ch = dcm_calloc(nin ? nin : 1, sizeof *m.ch);
     if (m.ch == NULL) {
         free(snaps);
         lsm_edit_free(&e);
@@ -2891,7 +2893,7 @@ static int lsm_open(void *instance, const dc_store_options *opts,
                             "store \"%s\" is not a directory", path);
     }
 
-    dc_store *s = calloc(1, sizeof *s);
+    dc_store *s = dcm_calloc(1, sizeof *s);
     if (s == NULL)
         return oom(err, "store");
     s->inst = inst;
@@ -3424,7 +3426,7 @@ static void register_metrics(lsm_instance *inst)
 static int lsm_init(dc_host *host, const dc_host_api *api, void **instance,
                     dc_error *err)
 {
-    lsm_instance *inst = calloc(1, sizeof *inst);
+    lsm_instance *inst = dcm_calloc(1, sizeof *inst);
     if (inst == NULL)
         return oom(err, "instance");
     inst->host = host;

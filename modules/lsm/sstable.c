@@ -20,6 +20,7 @@
 #include "bloom.h"
 #include "format.h"
 #include "crc32c.h"
+#include "common/alloc.h"
 
 static const uint8_t HEADER_MAGIC[8] = {'D', 'C', 'L', 'S', 'M', 'S', 'S', 'T'};
 static const uint8_t FOOTER_MAGIC[8] = {'D', 'C', 'S', 'S', 'T', 'E', 'N', 'D'};
@@ -106,7 +107,37 @@ struct lsm_sst_writer {
     uint8_t *w_sealed; /* encryption output                      */
     size_t w_sealed_cap;
     ZSTD_CCtx *w_zc;
-    bool w_failed;
+    atomic_bool w_failed;
+    /* Pipeline (w_opts.pipeline): data blocks go through PIPE_SLOTS slots
+     * to w_th, which writes them in order; index entries wait in w_seps
+     * (separators) until finish, when w_handles has every block's place. */
+    bool w_th_running;
+    pthread_t w_th;
+    pthread_mutex_t w_mu;
+    pthread_cond_t w_cv_work, w_cv_done;
+    struct pipe_slot *w_slots;
+    uint64_t w_blocks;   /* data blocks handed to the thread          */
+    bool w_stop;         /* w_mu: no more blocks                      */
+    bool w_th_idle;      /* w_mu: the thread waits for a block        */
+    bool w_main_waits;   /* w_mu: the writer waits for a free slot    */
+    int w_th_rc;         /* w_mu: the thread's first failure          */
+    dc_error w_th_err;
+    handle *w_handles;   /* by block number (collected from slots)    */
+    size_t w_handles_cap;
+    uint8_t *w_seps;     /* separators, each a varint length + bytes  */
+    size_t w_seps_len, w_seps_cap;
+};
+
+#define PIPE_SLOTS 16
+
+enum { SLOT_FREE, SLOT_QUEUED, SLOT_DONE };
+
+struct pipe_slot {
+    uint8_t *raw;
+    size_t len, cap;
+    uint64_t block;
+    handle h;
+    int state; /* w_mu */
 };
 
 static int write_all(lsm_sst_writer *w, const uint8_t *p, size_t n,
@@ -202,6 +233,132 @@ static int add_index_entry(lsm_sst_writer *w, const uint8_t *sep, size_t n,
     return DC_OK;
 }
 
+/* The pipeline's thread: writes queued data blocks in block order. */
+static void *pipe_main(void *arg)
+{
+    lsm_sst_writer *w = arg;
+    for (uint64_t b = 0;; b++) {
+        struct pipe_slot *sl = &w->w_slots[b % PIPE_SLOTS];
+        pthread_mutex_lock(&w->w_mu);
+        while (sl->state != SLOT_QUEUED && !w->w_stop) {
+            w->w_th_idle = true;
+            pthread_cond_wait(&w->w_cv_work, &w->w_mu);
+        }
+        w->w_th_idle = false;
+        bool have = sl->state == SLOT_QUEUED && w->w_th_rc == DC_OK;
+        pthread_mutex_unlock(&w->w_mu);
+        if (!have)
+            break;
+        dc_error e;
+        dc_error_init(&e);
+        int rc = write_block(w, ROLE_DATA, sl->raw, sl->len, &sl->h, &e);
+        pthread_mutex_lock(&w->w_mu);
+        sl->state = SLOT_DONE;
+        if (rc != DC_OK && w->w_th_rc == DC_OK) {
+            w->w_th_rc = rc;
+            w->w_th_err = e;
+        }
+        /* Wake the writer only when it waits: a wakeup per block would
+         * cost more than the compression it overlaps. */
+        if (w->w_main_waits || rc != DC_OK)
+            pthread_cond_signal(&w->w_cv_done);
+        pthread_mutex_unlock(&w->w_mu);
+        if (rc != DC_OK)
+            break;
+    }
+    return NULL;
+}
+
+/* Move a written slot's handle to w_handles.  Caller holds w_mu. */
+static int pipe_collect(lsm_sst_writer *w, struct pipe_slot *sl)
+{
+    if (sl->state != SLOT_DONE)
+        return DC_OK;
+    if (sl->block >= w->w_handles_cap) {
+        size_t cap = w->w_handles_cap ? w->w_handles_cap * 2 : 256;
+        while (cap <= sl->block)
+            cap *= 2;
+        handle *h = realloc(w->w_handles, cap * sizeof *h);
+        if (h == NULL)
+            return DC_ENOMEM;
+        w->w_handles = h;
+        w->w_handles_cap = cap;
+    }
+    w->w_handles[sl->block] = sl->h;
+    sl->state = SLOT_FREE;
+    return DC_OK;
+}
+
+/* Stop the thread and collect every handle; the thread's failure, if
+ * any, in err. */
+static int pipe_drain(lsm_sst_writer *w, dc_error *err)
+{
+    if (!w->w_th_running)
+        return DC_OK;
+    pthread_mutex_lock(&w->w_mu);
+    w->w_stop = true;
+    pthread_cond_signal(&w->w_cv_work);
+    pthread_mutex_unlock(&w->w_mu);
+    pthread_join(w->w_th, NULL);
+    w->w_th_running = false;
+    int rc = w->w_th_rc;
+    if (rc != DC_OK) {
+        if (err)
+            *err = w->w_th_err;
+        return rc;
+    }
+    for (int i = 0; i < PIPE_SLOTS; i++)
+        if (pipe_collect(w, &w->w_slots[i]) != DC_OK)
+            return oom(err);
+    return DC_OK;
+}
+
+/* Hand the finished data block to the pipeline's thread. */
+static int pipe_submit(lsm_sst_writer *w, const uint8_t *data, size_t len,
+                       dc_error *err)
+{
+    struct pipe_slot *sl = &w->w_slots[w->w_blocks % PIPE_SLOTS];
+    pthread_mutex_lock(&w->w_mu);
+    while (sl->state == SLOT_QUEUED && w->w_th_rc == DC_OK) {
+        w->w_main_waits = true;
+        pthread_cond_wait(&w->w_cv_done, &w->w_mu);
+    }
+    w->w_main_waits = false;
+    int rc = w->w_th_rc;
+    if (rc != DC_OK) {
+        if (err)
+            *err = w->w_th_err;
+    } else if (pipe_collect(w, sl) != DC_OK) {
+        rc = oom(err);
+    }
+    pthread_mutex_unlock(&w->w_mu);
+    if (rc != DC_OK)
+        return rc;
+    if (ensure(&sl->raw, &sl->cap, len ? len : 1))
+        return oom(err);
+    memcpy(sl->raw, data, len);
+    sl->len = len;
+    sl->block = w->w_blocks++;
+    pthread_mutex_lock(&w->w_mu);
+    sl->state = SLOT_QUEUED;
+    if (w->w_th_idle)
+        pthread_cond_signal(&w->w_cv_work);
+    pthread_mutex_unlock(&w->w_mu);
+    return DC_OK;
+}
+
+/* Keep a separator for the index, built at finish. */
+static int pipe_add_sep(lsm_sst_writer *w, const uint8_t *sep, size_t n,
+                        dc_error *err)
+{
+    if (ensure(&w->w_seps, &w->w_seps_cap, w->w_seps_len + n + 10))
+        return oom(err);
+    w->w_seps_len += lsm_put_varint64(w->w_seps + w->w_seps_len, n);
+    memcpy(w->w_seps + w->w_seps_len, sep, n);
+    w->w_seps_len += n;
+    return DC_OK;
+}
+
 static int flush_data_block(lsm_sst_writer *w, dc_error *err)
 {
     if (lsm_block_empty(&w->w_data))
@@ -212,7 +369,9 @@ static int flush_data_block(lsm_sst_writer *w, dc_error *err)
         w->w_failed = true;
         return oom(err);
     }
-    int rc = write_block(w, ROLE_DATA, data, len, &w->w_pending_h, err);
+    int rc = w->w_th_running
+                 ? pipe_submit(w, data, len, err)
+                 : write_block(w, ROLE_DATA, data, len, &w->w_pending_h, err);
     if (rc) {
         w->w_failed = true;
         return rc;
@@ -248,7 +407,7 @@ int lsm_sst_writer_open(const char *dir, uint64_t file_number,
                         const lsm_sst_write_options *opts, lsm_sst_writer **out,
                         dc_error *err)
 {
-    lsm_sst_writer *w = calloc(1, sizeof(*w));
+    lsm_sst_writer *w = dcm_calloc(1, sizeof(*w));
     if (w == NULL)
         return oom(err);
     if (opts)
@@ -306,6 +465,19 @@ int lsm_sst_writer_open(const char *dir, uint64_t file_number,
         lsm_sst_writer_abandon(w);
         return rc;
     }
+    /* The pipeline pays off when there is work to overlap: compression or
+     * sealing.  Without a thread the writer works as it would anyway. */
+    if (w->w_opts.pipeline && (w->w_zc != NULL || w->w_key_id != 0)) {
+        w->w_slots = dcm_calloc(PIPE_SLOTS, sizeof *w->w_slots);
+        if (w->w_slots == NULL) {
+            lsm_sst_writer_abandon(w);
+            return oom(err);
+        }
+        pthread_mutex_init(&w->w_mu, NULL);
+        pthread_cond_init(&w->w_cv_work, NULL);
+        pthread_cond_init(&w->w_cv_done, NULL);
+        w->w_th_running = pthread_create(&w->w_th, NULL, pipe_main, w) == 0;
+    }
     *out = w;
     return DC_OK;
 }
@@ -333,7 +505,8 @@ int lsm_sst_writer_add(lsm_sst_writer *w, const uint8_t *ikey, size_t ikey_len,
         if (sep == NULL)
             return oom(err);
         size_t sl = separator(w->w_last, w->w_last_len, ikey, ikey_len, sep);
-        rc = add_index_entry(w, sep, sl, &w->w_pending_h, err);
+        rc = w->w_th_running ? pipe_add_sep(w, sep, sl, err)
+                             : add_index_entry(w, sep, sl, &w->w_pending_h, err);
         free(sep);
         if (rc)
             goto failed;
@@ -392,6 +565,18 @@ static int fsync_dir(const char *dir, dc_error *err)
 
 static void writer_free(lsm_sst_writer *w)
 {
+    if (w->w_th_running)
+        pipe_drain(w, NULL);
+    if (w->w_slots != NULL) {
+        for (int i = 0; i < PIPE_SLOTS; i++)
+            free(w->w_slots[i].raw);
+        free(w->w_slots);
+        pthread_mutex_destroy(&w->w_mu);
+        pthread_cond_destroy(&w->w_cv_work);
+        pthread_cond_destroy(&w->w_cv_done);
+    }
+    free(w->w_handles);
+    free(w->w_seps);
     if (w->w_fd >= 0)
         close(w->w_fd);
     lsm_block_builder_free(&w->w_data);
@@ -424,6 +609,32 @@ int lsm_sst_writer_finish(lsm_sst_writer *w, lsm_sst_meta *meta, dc_error *err)
     }
     if ((rc = flush_data_block(w, err)) != 0)
         goto fail;
+    if (w->w_th_running) {
+        bool pending = w->w_pending;
+        if (pending &&
+            (rc = pipe_add_sep(w, w->w_last, w->w_last_len, err)) != 0)
+            goto fail;
+        if ((rc = pipe_drain(w, err)) != 0)
+            goto fail;
+        size_t o = 0;
+        for (uint64_t b = 0; b < w->w_blocks; b++) {
+            uint64_t n = 0;
+            size_t k = lsm_get_varint64(w->w_seps + o,
+                                        w->w_seps + w->w_seps_len, &n);
+            if (k == 0 || n > w->w_seps_len - o - k) {
+                rc = dc_error_set(err, DC_ERR, DC_SQLSTATE_INTERNAL,
+                                  "sstable \"%s\": index entries lost",
+                                  w->w_tmp);
+                goto fail;
+            }
+            o += k;
+            if ((rc = add_index_entry(w, w->w_seps + o, (size_t)n,
+                                      &w->w_handles[b], err)) != 0)
+                goto fail;
+            o += (size_t)n;
+        }
+        w->w_pending = false;
+    }
     if (w->w_pending) {
         if ((rc = add_index_entry(w, w->w_last, w->w_last_len, &w->w_pending_h,
                                   err)) != 0)
@@ -760,7 +971,7 @@ static int decode_handle(const uint8_t *v, size_t n, handle *h)
 int lsm_sst_open(const char *dir, uint64_t file_number,
                  const lsm_sst_read_options *opts, lsm_sst **out, dc_error *err)
 {
-    lsm_sst *t = calloc(1, sizeof(*t));
+    lsm_sst *t = dcm_calloc(1, sizeof(*t));
     if (t == NULL)
         return oom(err);
     if (opts)
@@ -1040,7 +1251,7 @@ static void skip_forward(lsm_sst_iter *it)
 
 int lsm_sst_iter_open(lsm_sst *t, lsm_sst_iter **out, dc_error *err)
 {
-    lsm_sst_iter *it = calloc(1, sizeof(*it));
+    lsm_sst_iter *it = dcm_calloc(1, sizeof(*it));
     if (it == NULL)
         return oom(err);
     it->i_t = t;

@@ -73,6 +73,9 @@ typedef struct lsm_sst_write_options {
                                  blocks are sealed under current_key_id()
                                  (0 from it: no encryption)                  */
     void *enc_instance;
+    bool pipeline; /* compress, seal and write data blocks on a thread of
+                      the writer's own while the caller adds entries
+                      (bulk writes whose caller waits for the file) */
 } lsm_sst_write_options;
 
 /* What a finished table holds.  smallest/largest are malloc'd internal

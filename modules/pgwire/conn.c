@@ -20,6 +20,7 @@
 #include "pgwire/binary.h"
 #include "pgwire/msg.h"
 #include "pgwire/pgwire.h"
+#include "common/alloc.h"
 
 #define FLUSH_AT 65536          /* send buffered output beyond this      */
 #define INBUF 16384
@@ -897,7 +898,7 @@ static int do_parse(pgw_conn *c, size_t n, dc_error *e)
                             m.query, m.query_len, NULL, 0, e);
         return rc;
     }
-    stmt_ent *s = calloc(1, sizeof *s);
+    stmt_ent *s = dcm_calloc(1, sizeof *s);
     char *name = strdup(m.name);
     char *text = c->srv->audit ? malloc(m.query_len + 1) : NULL;
     if (!s || !name || (c->srv->audit && !text)) {
@@ -1028,7 +1029,7 @@ static int do_bind(pgw_conn *c, size_t n, dc_error *e)
         return dc_error_set(e, DC_EINVAL, "08P01",
                             "bind message has %u result formats but query has "
                             "%u columns", m.nresult_formats, ncols);
-    int16_t *fmts = calloc(m.nresult_formats + 1u, sizeof *fmts);
+    int16_t *fmts = dcm_calloc(m.nresult_formats + 1u, sizeof *fmts);
     if (!fmts)
         return dc_error_set(e, DC_ENOMEM, DC_SQLSTATE_OOM, "out of memory");
     for (uint16_t i = 0; i < m.nresult_formats; i++) {
@@ -1041,9 +1042,9 @@ static int do_bind(pgw_conn *c, size_t n, dc_error *e)
                                 "unsupported format code: %d", bad);
         }
     }
-    dc_value *vals = calloc(m.nparams + 1u, sizeof *vals);
-    char **mems = calloc(m.nparams + 1u, sizeof *mems);
-    portal_ent *p = calloc(1, sizeof *p);
+    dc_value *vals = dcm_calloc(m.nparams + 1u, sizeof *vals);
+    char **mems = dcm_calloc(m.nparams + 1u, sizeof *mems);
+    portal_ent *p = dcm_calloc(1, sizeof *p);
     char *name = strdup(m.portal);
     if (!vals || !mems || !p || !name)
         rc = dc_error_set(e, DC_ENOMEM, DC_SQLSTATE_OOM, "out of memory");
@@ -1732,7 +1733,7 @@ static int start_session(pgw_conn *c, bool *admitted)
 
 void pgw_conn_serve(pgw_server *srv, int fd, const char *peer)
 {
-    pgw_conn *c = calloc(1, sizeof *c);
+    pgw_conn *c = dcm_calloc(1, sizeof *c);
     if (!c) {
         close(fd);
         return;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/alloc.h"
 
 /* ---- arena --------------------------------------------------------------- */
 typedef struct arena_block {
@@ -25,7 +26,7 @@ struct sql_arena {
 
 sql_arena *sql_arena_new(void)
 {
-    return calloc(1, sizeof(sql_arena));
+    return dcm_calloc(1, sizeof(sql_arena));
 }
 
 void *sql_arena_alloc(sql_arena *a, size_t size)
@@ -1175,7 +1176,7 @@ static char *finish(pbuf *b)
         return NULL;
     }
     if (!b->p)
-        return calloc(1, 1);
+        return dcm_calloc(1, 1);
     return b->p;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sql/exec_int.h"
+#include "common/alloc.h"
 
 /* Evaluation frame: what SX_COL, SX_OUTER and SX_CASE_TEST read. */
 typedef struct evframe {
@@ -409,7 +410,7 @@ static bool hashable(const sql_bexpr *e, uint32_t coltype)
 static int cache_fill(evframe *f, xcursor *c, const sql_bexpr *e,
                       xsubcache **out)
 {
-    xsubcache *s = calloc(1, sizeof(*s));
+    xsubcache *s = dcm_calloc(1, sizeof(*s));
     if (!s)
         return x_oom(f->err);
     s->e = e;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sql/exec_int.h"
+#include "common/alloc.h"
 
 struct sql_cursor {
     xcursor x;
@@ -615,12 +616,12 @@ static int simple_open(xnode *n, dc_error *err)
         return DC_OK;
     case PL_LIMIT:
         n->next = limit_next;
-        n->st = calloc(1, sizeof(limitst));
+        n->st = dcm_calloc(1, sizeof(limitst));
         n->close = free_st;
         break;
     case PL_SCAN:
     case PL_INDEXSCAN: {
-        scanst *s = calloc(1, sizeof(scanst));
+        scanst *s = dcm_calloc(1, sizeof(scanst));
         n->st = s;
         n->next = scan_next;
         n->close = scan_close;
@@ -631,10 +632,10 @@ static int simple_open(xnode *n, dc_error *err)
     case PL_FUNCSCAN:
         n->next = func_next;
         n->close = func_close;
-        n->st = calloc(1, sizeof(funcst));
+        n->st = dcm_calloc(1, sizeof(funcst));
         break;
     case PL_VIRTUAL: {
-        virtst *s = calloc(1, sizeof(virtst));
+        virtst *s = dcm_calloc(1, sizeof(virtst));
         n->st = s;
         n->next = virt_next;
         n->close = virt_close;
@@ -657,7 +658,7 @@ static int simple_open(xnode *n, dc_error *err)
 
 static uint8_t *need_new(int ncols)
 {
-    return calloc((size_t)(ncols > 0 ? ncols : 1) / 8 + 1, 1);
+    return dcm_calloc((size_t)(ncols > 0 ? ncols : 1) / 8 + 1, 1);
 }
 
 static void need_set(uint8_t *bm, int ncols, int i)
@@ -816,7 +817,7 @@ static int xnode_open_need(sql_ctx *ctx, xcursor *cur, const sql_plan *p,
                            const dc_value *outer, uint8_t *need, xnode **out,
                            dc_error *err)
 {
-    xnode *n = calloc(1, sizeof(*n));
+    xnode *n = dcm_calloc(1, sizeof(*n));
     if (!n) {
         free(need);
         return x_oom(err);
@@ -827,7 +828,7 @@ static int xnode_open_need(sql_ctx *ctx, xcursor *cur, const sql_plan *p,
     n->outer = outer;
     n->need = need;
     n->smem = xa_mem(&n->mem);
-    n->out = calloc((size_t)(p->ncols > 0 ? p->ncols : 1), sizeof(dc_value));
+    n->out = dcm_calloc((size_t)(p->ncols > 0 ? p->ncols : 1), sizeof(dc_value));
     int rc = n->out ? DC_OK : x_oom(err);
     if (rc == DC_OK && p->left)
         rc = open_child(n, p->left, &n->left, err);
@@ -872,7 +873,7 @@ static int xnode_open_need(sql_ctx *ctx, xcursor *cur, const sql_plan *p,
 int sql_exec_open(sql_ctx *ctx, const sql_plan *plan, sql_cursor **out,
                   dc_error *err)
 {
-    sql_cursor *c = calloc(1, sizeof(*c));
+    sql_cursor *c = dcm_calloc(1, sizeof(*c));
     if (!c)
         return x_oom(err);
     c->x.ctx = ctx;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sql/exec_int.h"
+#include "common/alloc.h"
 
 typedef struct ordrows {
     dc_value **rows; /* args then order key values           */
@@ -178,7 +179,7 @@ static int agg_row(xnode *n, aggst *s, agroup *g, int i, const dc_value *row,
     }
     if (ac->distinct) {
         if (!g->dsets[i]) {
-            g->dsets[i] = calloc(1, sizeof(xset));
+            g->dsets[i] = dcm_calloc(1, sizeof(xset));
             if (!g->dsets[i])
                 return x_oom(err);
             /* one set per group: start small */
@@ -306,7 +307,7 @@ static void agg_close(xnode *n)
 
 int xagg_open(xnode *n, dc_error *err)
 {
-    aggst *s = calloc(1, sizeof(*s));
+    aggst *s = dcm_calloc(1, sizeof(*s));
     if (!s)
         return x_oom(err);
     n->st = s;
@@ -315,7 +316,7 @@ int xagg_open(xnode *n, dc_error *err)
     s->ngroup = n->p->u.agg.ngroup;
     s->naggs = n->p->u.agg.naggs;
     s->hashed = n->p->u.agg.hashed || s->ngroup > 0;
-    s->keys = calloc((size_t)(s->ngroup + 1), sizeof(dc_value));
+    s->keys = dcm_calloc((size_t)(s->ngroup + 1), sizeof(dc_value));
     return s->keys ? DC_OK : x_oom(err);
 }
 
@@ -336,7 +337,7 @@ typedef struct xdedup {
 
 static int dedup_spill_start(xnode *n, xdedup *d, dc_error *err)
 {
-    d->keys = calloc((size_t)(d->nc > 0 ? d->nc : 1), sizeof(sql_sortkey));
+    d->keys = dcm_calloc((size_t)(d->nc > 0 ? d->nc : 1), sizeof(sql_sortkey));
     if (!d->keys)
         return x_oom(err);
     xsortspec spec = {d->nc, d->keys, 0};
@@ -456,7 +457,7 @@ static void distinct_close(xnode *n)
 
 int xdistinct_open(xnode *n, dc_error *err)
 {
-    distst *s = calloc(1, sizeof(*s));
+    distst *s = dcm_calloc(1, sizeof(*s));
     if (!s)
         return x_oom(err);
     s->dd.nc = n->p->ncols;
@@ -627,7 +628,7 @@ static void setop_close(xnode *n)
 
 int xsetop_open(xnode *n, dc_error *err)
 {
-    setopst *s = calloc(1, sizeof(*s));
+    setopst *s = dcm_calloc(1, sizeof(*s));
     if (!s)
         return x_oom(err);
     s->dd.nc = n->p->ncols;

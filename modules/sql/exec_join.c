@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sql/exec_int.h"
+#include "common/alloc.h"
 
 /* A right row with its key values, in one allocation so that a hash
  * probe touches one place. */
@@ -124,7 +125,7 @@ static int build(xnode *n, joinst *s, dc_error *err)
             return rc;
     }
     if (s->nrows) {
-        s->matched = calloc(s->nrows, 1);
+        s->matched = dcm_calloc(s->nrows, 1);
         if (!s->matched)
             return x_oom(err);
     }
@@ -304,7 +305,7 @@ static void join_close(xnode *n)
 
 int xjoin_open(xnode *n, dc_error *err)
 {
-    joinst *s = calloc(1, sizeof(*s));
+    joinst *s = dcm_calloc(1, sizeof(*s));
     if (!s)
         return x_oom(err);
     n->st = s;
@@ -314,6 +315,6 @@ int xjoin_open(xnode *n, dc_error *err)
     s->nr = n->p->right->ncols;
     s->hashed = is_hashed(n);
     s->nkeys = s->hashed ? n->p->u.join.nkeys : 0;
-    s->jrow = calloc((size_t)(s->nl + s->nr + 1), sizeof(dc_value));
+    s->jrow = dcm_calloc((size_t)(s->nl + s->nr + 1), sizeof(dc_value));
     return s->jrow ? DC_OK : x_oom(err);
 }

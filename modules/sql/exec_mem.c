@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sql/exec_int.h"
+#include "common/alloc.h"
 
 /* ---- arenas -------------------------------------------------------------- */
 
@@ -198,7 +199,7 @@ int xval_order(const dc_value *a, const dc_value *b, bool desc,
 
 static bool xh_resize(xhash *h, size_t ncap)
 {
-    xhslot *ns = calloc(ncap, sizeof(xhslot));
+    xhslot *ns = dcm_calloc(ncap, sizeof(xhslot));
     if (!ns)
         return false;
     for (size_t i = 0; i < h->cap; i++) {

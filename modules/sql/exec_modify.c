@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "sql/exec_int.h"
+#include "common/alloc.h"
 
 typedef struct modst {
     bool ran;
@@ -498,7 +499,7 @@ static void modify_close(xnode *n)
 
 int xmodify_open(xnode *n, dc_error *err)
 {
-    modst *s = calloc(1, sizeof(*s));
+    modst *s = dcm_calloc(1, sizeof(*s));
     if (!s)
         return x_oom(err);
     n->st = s;
@@ -510,7 +511,7 @@ int xmodify_open(xnode *n, dc_error *err)
     int w = n->left ? n->left->p->ncols : 0;
     s->track = n->p->u.modify.on_conflict == 2 ||
                (n->p->u.modify.op != MOD_INSERT && w > natts + 1);
-    s->tmp = calloc((size_t)(2 * natts + w + 1), sizeof(dc_value));
+    s->tmp = dcm_calloc((size_t)(2 * natts + w + 1), sizeof(dc_value));
     if (!s->tmp)
         return x_oom(err);
     if (n->p->ncols < n->p->u.modify.nreturning)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "sql/exec_int.h"
+#include "common/alloc.h"
 
 /* Top-N only for limits this small; larger ones sort fully (and spill). */
 #define TOPN_MAX 100000
@@ -179,7 +180,7 @@ static FILE *temp_file(const sql_ctx *ctx, dc_error *err)
 int xsorter_new(sql_ctx *ctx, int nv, const xsortspec *spec, xsorter **out,
                 dc_error *err)
 {
-    xsorter *s = calloc(1, sizeof(*s));
+    xsorter *s = dcm_calloc(1, sizeof(*s));
     if (!s)
         return x_oom(err);
     s->ctx = ctx;
@@ -449,7 +450,7 @@ static int topn_setup(xnode *n, sortst *s, dc_error *err)
         return DC_OK;
     s->topn = true;
     s->want = (size_t)want;
-    s->heap = calloc(s->want + 1, sizeof(hrow));
+    s->heap = dcm_calloc(s->want + 1, sizeof(hrow));
     return s->heap ? DC_OK : x_oom(err);
 }
 
@@ -526,7 +527,7 @@ static void sort_close(xnode *n)
 
 int xsort_open(xnode *n, dc_error *err)
 {
-    sortst *s = calloc(1, sizeof(*s));
+    sortst *s = dcm_calloc(1, sizeof(*s));
     if (!s)
         return x_oom(err);
     n->st = s;
@@ -537,7 +538,7 @@ int xsort_open(xnode *n, dc_error *err)
     s->spec.nkeys = s->nk;
     s->spec.keys = n->p->u.sort.keys;
     s->spec.key_off = s->nc;
-    s->tmp = calloc((size_t)(s->nc + s->nk + 1), sizeof(dc_value));
+    s->tmp = dcm_calloc((size_t)(s->nc + s->nk + 1), sizeof(dc_value));
     if (!s->tmp)
         return x_oom(err);
     return xsorter_new(n->ctx, s->nc + s->nk, &s->spec, &s->srt, err);

@@ -15,6 +15,7 @@
 
 #include "sql/funcs_pg.h"
 #include "sql/funcs_int.h"
+#include "common/alloc.h"
 
 #define S  SQL_FN_STRICT
 #define B  DC_TYPE_BOOL
@@ -738,7 +739,7 @@ static int gs_int_open(sql_ctx *ctx, int nargs, const dc_value *a,
     int64_t step = nargs > 2 ? a[2].u.i : 1;
     if (step == 0)
         return step_zero(err);
-    sql_srf_state *s = calloc(1, sizeof *s);
+    sql_srf_state *s = dcm_calloc(1, sizeof *s);
     if (!s)
         return oom(err);
     s->type = a[0].type;
@@ -801,7 +802,7 @@ static int gs_num_open(sql_ctx *ctx, int nargs, const dc_value *a,
                        sql_srf_state **out, dc_error *err)
 {
     (void)ctx;
-    sql_srf_state *s = calloc(1, sizeof *s);
+    sql_srf_state *s = dcm_calloc(1, sizeof *s);
     if (!s)
         return oom(err);
     s->type = DC_TYPE_NUMERIC;
@@ -1067,7 +1068,7 @@ static int gs_ts_open(sql_ctx *ctx, int nargs, const dc_value *a,
         return rc;
     if (iv.months == 0 && iv.days == 0 && iv.usec == 0)
         return step_zero(err);
-    sql_srf_state *s = calloc(1, sizeof *s);
+    sql_srf_state *s = dcm_calloc(1, sizeof *s);
     if (!s)
         return oom(err);
     s->type = a[0].type;

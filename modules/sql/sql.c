@@ -29,6 +29,7 @@
 #include "sql/parser.h"
 #include "sql/session.h"
 #include "sql/txn.h"
+#include "common/alloc.h"
 
 /* ==== small helpers ======================================================= */
 
@@ -583,7 +584,7 @@ static void *stimer_main(void *arg)
 
 static int stimer_new(sql_stimer **out, dc_error *err)
 {
-    sql_stimer *t = calloc(1, sizeof *t);
+    sql_stimer *t = dcm_calloc(1, sizeof *t);
     if (!t)
         return oom(err);
     pthread_condattr_t ca;
@@ -1054,7 +1055,7 @@ static int run_show(sql_session *s, const sql_show *sh, const dc_sql_sink *sink,
 {
     int rc;
     if (strcmp(sh->name, "all") == 0) {
-        const char **vals = calloc((size_t)s->nsettings * 3, sizeof *vals);
+        const char **vals = dcm_calloc((size_t)s->nsettings * 3, sizeof *vals);
         if (!vals)
             return oom(err);
         for (int i = 0; i < s->nsettings; i++) {
@@ -1713,7 +1714,7 @@ static int sql_session_open(void *instance, const dc_sql_session_options *o,
                             dc_sql_session **out, dc_error *err)
 {
     sql_engine *eng = instance;
-    sql_session *s = calloc(1, sizeof *s);
+    sql_session *s = dcm_calloc(1, sizeof *s);
     if (!s)
         return oom(err);
     s->eng = eng;
@@ -1975,7 +1976,7 @@ static int sql_prepare(dc_sql_session *ds, const char *sql, size_t len,
                        dc_sql_stmt **out, dc_error *err)
 {
     sql_session *s = (sql_session *)ds;
-    dc_sql_stmt *p = calloc(1, sizeof *p);
+    dc_sql_stmt *p = dcm_calloc(1, sizeof *p);
     if (!p)
         return oom(err);
     p->sess = s;
@@ -2107,7 +2108,7 @@ static int sql_portal_open(dc_sql_stmt *st, const dc_value *params,
                             "bind message supplies %u parameters, but "
                             "prepared statement requires %u",
                             nparams, st->nparams);
-    dc_sql_portal *p = calloc(1, sizeof *p);
+    dc_sql_portal *p = dcm_calloc(1, sizeof *p);
     if (!p)
         return oom(err);
     p->st = st;
@@ -2265,7 +2266,7 @@ static int portal_plan(dc_sql_portal *p, const sql_plan **out, dc_error *err)
             *out = plan;
         return rc;
     }
-    stmt_plan *n = calloc(1, sizeof *n);
+    stmt_plan *n = dcm_calloc(1, sizeof *n);
     if (!n || !(n->arena = sql_arena_new())) {
         free(n);
         return oom(err);
@@ -2661,7 +2662,7 @@ static void register_metrics(sql_engine *eng, dc_host *host,
 static int sql_init(dc_host *host, const dc_host_api *api, void **instance,
                     dc_error *err)
 {
-    sql_engine *eng = calloc(1, sizeof *eng);
+    sql_engine *eng = dcm_calloc(1, sizeof *eng);
     if (!eng)
         return oom(err);
     eng->host = api;

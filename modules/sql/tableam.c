@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "common/alloc.h"
 
 /* ==== small helpers ========================================================
  */
@@ -1031,7 +1032,7 @@ int sql_index_build(sql_txn *txn, const sql_table *t, const sql_index *ix,
                                hi, 4, &it, err);
     if (rc != DC_OK)
         return rc;
-    dc_value *vals = calloc((size_t)(t->natts ? t->natts : 1), sizeof *vals);
+    dc_value *vals = dcm_calloc((size_t)(t->natts ? t->natts : 1), sizeof *vals);
     scratch s = {0};
     if (vals == NULL)
         rc = oom(err);
@@ -1148,7 +1149,7 @@ static int scan_open(sql_txn *txn, int mode, const sql_table *t, uint32_t oid,
         hi = dhi;
         hilen = 4;
     }
-    sql_scan *s = calloc(1, sizeof *s);
+    sql_scan *s = dcm_calloc(1, sizeof *s);
     if (s == NULL)
         return oom(err);
     s->txn = txn;

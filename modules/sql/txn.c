@@ -36,6 +36,7 @@
 
 #include "sql/catalog.h"
 #include "sql/gc.h"
+#include "common/alloc.h"
 
 /* ==== arena =============================================================== */
 
@@ -159,11 +160,11 @@ struct sql_lockmgr {
 
 int sql_lockmgr_new(sql_lockmgr **out, dc_error *err)
 {
-    sql_lockmgr *lm = calloc(1, sizeof *lm);
+    sql_lockmgr *lm = dcm_calloc(1, sizeof *lm);
     if (lm == NULL)
         return oom(err);
     lm->nslots = 1024;
-    lm->slots = calloc(lm->nslots, sizeof *lm->slots);
+    lm->slots = dcm_calloc(lm->nslots, sizeof *lm->slots);
     if (lm->slots == NULL) {
         free(lm);
         return oom(err);
@@ -278,7 +279,7 @@ struct sql_txn {
 static int lm_grow(sql_lockmgr *lm)
 {
     size_t n = lm->nslots * 2;
-    lock_entry **s = calloc(n, sizeof *s);
+    lock_entry **s = dcm_calloc(n, sizeof *s);
     if (s == NULL)
         return DC_ENOMEM;
     for (size_t i = 0; i < lm->nslots; i++) {
@@ -478,10 +479,10 @@ int sql_txn_begin(sql_engine *eng, sql_isolation iso, bool read_only,
                   uint32_t lock_timeout_ms, _Atomic int *cancel, sql_txn **out,
                   dc_error *err)
 {
-    sql_txn *t = calloc(1, sizeof *t);
+    sql_txn *t = dcm_calloc(1, sizeof *t);
     if (t == NULL)
         return oom(err);
-    t->head = calloc(1, sizeof(ws_node) + WS_MAXH * sizeof(ws_node *));
+    t->head = dcm_calloc(1, sizeof(ws_node) + WS_MAXH * sizeof(ws_node *));
     if (t->head == NULL) {
         free(t);
         return oom(err);
@@ -1008,7 +1009,7 @@ int sql_txn_iter_open(sql_txn *t, int mode, const uint8_t *lo, size_t lolen,
     mode &= ~SQL_READ_NOCACHE;
     if (mode == SQL_READ_SNAPSHOT && (rc = ensure_snapshot(t, err)) != DC_OK)
         return rc;
-    sql_txn_iter *it = calloc(1, sizeof *it);
+    sql_txn_iter *it = dcm_calloc(1, sizeof *it);
     if (it == NULL)
         return oom(err);
     it->t = t;

@@ -495,6 +495,73 @@ static void test_table_small_blocks(void **state)
     table_roundtrip(LSM_COMPRESS_ZSTD, 256);
 }
 
+/* A table written through the pipeline (blocks compressed and written
+ * on the writer's thread) is byte for byte the table written without it,
+ * and reads back as the model. */
+static void test_table_pipeline(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    model m;
+    model_build(&m, 30000);
+    size_t sizes[] = {0, 256};
+    for (size_t k = 0; k < 2; k++) {
+        lsm_sst_write_options o = {.compression = LSM_COMPRESS_ZSTD,
+                                   .block_size = sizes[k]};
+        lsm_sst_meta a, b;
+        write_model(dir, 1, &m, &o, &a);
+        o.pipeline = true;
+        write_model(dir, 2, &m, &o, &b);
+        assert_int_equal(a.file_size, b.file_size);
+        assert_int_equal(a.entries, b.entries);
+        char pa[4200], pb[4200];
+        sst_path(pa, sizeof pa, dir, 1);
+        sst_path(pb, sizeof pb, dir, 2);
+        FILE *fa = fopen(pa, "rb"), *fb = fopen(pb, "rb");
+        assert_non_null(fa);
+        assert_non_null(fb);
+        uint8_t *ba = malloc(a.file_size), *bb = malloc(b.file_size);
+        assert_int_equal(fread(ba, 1, a.file_size, fa), a.file_size);
+        assert_int_equal(fread(bb, 1, b.file_size, fb), b.file_size);
+        fclose(fa);
+        fclose(fb);
+        /* The header names the file number (bytes 16..23), which its CRC
+         * (28..31) covers; everything after the header is the same. */
+        assert_memory_equal(ba + 32, bb + 32, a.file_size - 32);
+        free(ba);
+        free(bb);
+        dc_error err;
+        dc_error_init(&err);
+        lsm_sst *t;
+        if (lsm_sst_open(dir, 2, NULL, &t, &err) != 0)
+            fail_msg("open: %s", err.message);
+        check_iteration(t, &m);
+        check_gets(t, &m, 5000);
+        lsm_sst_close(t);
+        lsm_sst_meta_clear(&a);
+        lsm_sst_meta_clear(&b);
+    }
+    /* An empty table and a one-block table. */
+    for (size_t n = 0; n < 2; n++) {
+        lsm_sst_write_options o = {.compression = LSM_COMPRESS_ZSTD,
+                                   .pipeline = true};
+        model one = m;
+        one.n = n;
+        lsm_sst_meta meta;
+        write_model(dir, 3 + n, &one, &o, &meta);
+        assert_int_equal(meta.entries, n);
+        lsm_sst_meta_clear(&meta);
+        dc_error err;
+        dc_error_init(&err);
+        lsm_sst *t;
+        assert_int_equal(lsm_sst_open(dir, 3 + n, NULL, &t, &err), 0);
+        assert_int_equal(lsm_sst_entries(t), n);
+        lsm_sst_close(t);
+    }
+    free(m.e);
+    remove_dir(dir);
+}
+
 static void test_table_empty(void **state)
 {
     (void)state;
@@ -829,14 +896,22 @@ static void test_corrupt_zstd(void **state)
         }
     }
     assert_true(first_size > 0);
-    /* each byte of the frame flipped with a fixed-up CRC: a bad frame */
+    /* each byte of the frame flipped with a fixed-up CRC: a bad frame, or
+     * one that decodes to the very same bytes (a flip in the weight of a
+     * symbol the block never uses, say), which read_all has then checked
+     * answer by answer against the model; never a wrong answer */
+    uint64_t detected = 0;
     for (uint64_t i = 0; i < first_size; i++) {
         memcpy(f, orig, len);
         f[LSM_SST_HEADER_SIZE + i] ^= 0x20;
         fix_crc(f, LSM_SST_HEADER_SIZE, first_size);
         write_file(p, f, len);
+        if (read_all(dir, &m, NULL, &err) == 0)
+            continue;
         expect_corrupt(dir, &m, NULL, LSM_SST_HEADER_SIZE);
+        detected++;
     }
+    assert_true(detected >= first_size - first_size / 10);
     /* an unknown compression type */
     memcpy(f, orig, len);
     f[LSM_SST_HEADER_SIZE + first_size] = 9;
@@ -1133,6 +1208,7 @@ int main(void)
         cmocka_unit_test(test_table_plain),
         cmocka_unit_test(test_table_zstd),
         cmocka_unit_test(test_table_small_blocks),
+        cmocka_unit_test(test_table_pipeline),
         cmocka_unit_test(test_table_empty),
         cmocka_unit_test(test_out_of_order),
         cmocka_unit_test(test_corruption),
