@@ -8,7 +8,10 @@
 # (client-side COPY), then runs each workload against each server in turn
 # with the same clients, threads and duration, and prints tps, average
 # latency and the Datacave/PostgreSQL ratio, the load time ratio and each
-# server's peak resident memory.
+# server's peak resident memory.  Both servers run for the whole benchmark
+# and their runs alternate workload by workload (the first server of each
+# round alternating too), so a slow minute of the machine - its disk's
+# fsync latency drifts over minutes - falls on both and not on one.
 #
 # Environment:
 #   BUILD       build directory (default: build/ beside bench/)
@@ -24,6 +27,8 @@
 #   EXTRA_SCALE a second, larger scale (e.g. 100) at which the -S prepared
 #               point lookups and a full-table aggregate are timed on both
 #               servers (default: none)
+#   ROUNDS      runs of each workload on each server (default 1); the
+#               reported tps and latency are the medians
 #   STRICT=1    exit 1 when a target is missed
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,6 +44,7 @@ INIT_STEPS=${INIT_STEPS:-dtgvp}
 SERVERS=${SERVERS:-datacave postgres}
 EXTRA_SCALE=${EXTRA_SCALE:-}
 STRICT=${STRICT:-0}
+ROUNDS=${ROUNDS:-1}
 PGBIN=/usr/lib/postgresql/15/bin
 DC_PORT=${DC_PORT:-5497}
 PG_PORT=${PG_PORT:-5498}
@@ -151,14 +157,19 @@ check_sums() {
   return 1
 }
 
-declare -A TPS LAT LOAD PEAK FAILED
+declare -A TPS LAT LOAD PEAK FAILED RUNS_TPS RUNS_LAT
 fail=0
+# The median of numbers given as arguments.
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
 for srv in $SERVERS; do
   case $srv in
     datacave) start_dc ;;
     postgres) start_pg ;;
     *) echo "bench/server.sh: unknown server $srv" >&2; exit 1 ;;
   esac
+done
+for srv in $SERVERS; do
   t0=$(date +%s.%N)
   if ! pgbench -i -q -s "$SCALE" -I "$INIT_STEPS" $(conn $srv) "$(dbname $srv)" >"$BENCH_DIR/logs/$srv-init.log" 2>&1; then
     echo "$srv: pgbench -i failed:"; cat "$BENCH_DIR/logs/$srv-init.log"; exit 1
@@ -170,24 +181,49 @@ for srv in $SERVERS; do
   # Datacave's VACUUM waits until the rows of the table the primary key
   # step rewrote are removed.
   sql $srv "vacuum" >/dev/null
-  for w in $WORKLOADS; do
-    name=${w%%:*}; rest=${w#*:}; a1=${rest%%:*}; a2=${rest#*:}
-    log="$BENCH_DIR/logs/$srv-$name.log"
-    [ "$a1" != "-S" ] && before=$(sums $srv)
-    pgbench -n $a1 $a2 -c "$CLIENTS" -j "$THREADS" -T "$DURATION" $(conn $srv) "$(dbname $srv)" >"$log" 2>&1
-    rc=$?
-    TPS[$srv,$name]=$(awk '/^tps = / {print $3}' "$log")
-    LAT[$srv,$name]=$(awk '/^latency average/ {print $4}' "$log")
-    FAILED[$srv,$name]=$(awk '/number of failed transactions/ {print $5}' "$log")
-    if [ $rc != 0 ] || [ -z "${TPS[$srv,$name]}" ]; then
-      echo "$srv $name: pgbench failed (exit $rc):"; tail -n 5 "$log"; fail=1
-      TPS[$srv,$name]=0
-    fi
-    if [ "$a1" != "-S" ]; then check_sums $srv "$before" "$(sums $srv)" "$a1" || fail=1; fi
-    printf '%s %-14s tps %10.1f  latency %7s ms  failed %s\n' "$srv" "$name" "${TPS[$srv,$name]}" "${LAT[$srv,$name]}" "${FAILED[$srv,$name]:-0}"
+done
+
+# run_one SERVER NAME A1 A2 ROUND: one pgbench run, its sums checked.
+run_one() {
+  local srv=$1 name=$2 a1=$3 a2=$4 r=$5 log before rc t l f
+  log="$BENCH_DIR/logs/$srv-$name-$r.log"
+  [ "$a1" != "-S" ] && before=$(sums $srv)
+  pgbench -n $a1 $a2 -c "$CLIENTS" -j "$THREADS" -T "$DURATION" $(conn $srv) "$(dbname $srv)" >"$log" 2>&1
+  rc=$?
+  t=$(awk '/^tps = / {print $3}' "$log")
+  l=$(awk '/^latency average/ {print $4}' "$log")
+  f=$(awk '/number of failed transactions/ {print $5}' "$log")
+  if [ $rc != 0 ] || [ -z "$t" ]; then
+    echo "$srv $name: pgbench failed (exit $rc):"; tail -n 5 "$log"; fail=1
+    t=0; l=0
+  fi
+  [ -n "$f" ] && [ "$f" != 0 ] && FAILED[$srv,$name]=$f
+  if [ "$a1" != "-S" ]; then check_sums $srv "$before" "$(sums $srv)" "$a1" || fail=1; fi
+  RUNS_TPS[$srv,$name]="${RUNS_TPS[$srv,$name]:-} $t"
+  RUNS_LAT[$srv,$name]="${RUNS_LAT[$srv,$name]:-} $l"
+  printf '%s %-14s tps %10.1f  latency %7s ms  failed %s\n' "$srv" "$name" "$t" "$l" "${f:-0}"
+}
+
+order=($SERVERS)
+k=0
+for w in $WORKLOADS; do
+  name=${w%%:*}; rest=${w#*:}; a1=${rest%%:*}; a2=${rest#*:}
+  for r in $(seq 1 "$ROUNDS"); do
+    # Alternate which server goes first.
+    if [ $((k % 2)) = 0 ]; then servers="${order[*]}"; else servers=$(printf '%s\n' "${order[@]}" | tac | tr '\n' ' '); fi
+    k=$((k + 1))
+    for srv in $servers; do run_one $srv "$name" "$a1" "$a2" "$r"; done
   done
+  for srv in $SERVERS; do
+    TPS[$srv,$name]=$(median ${RUNS_TPS[$srv,$name]})
+    LAT[$srv,$name]=$(median ${RUNS_LAT[$srv,$name]})
+  done
+done
+for srv in $SERVERS; do
   if [ "$srv" = datacave ]; then PEAK[$srv]=$(peak_mib "$DC_PID"); else PEAK[$srv]=$(peak_mib "$(pg_pid)"); fi
-  if [ -n "$EXTRA_SCALE" ]; then
+done
+if [ -n "$EXTRA_SCALE" ]; then
+  for srv in $SERVERS; do
     for sc in $SCALE $EXTRA_SCALE; do
       if [ "$sc" != "$SCALE" ]; then
         t0=$(date +%s.%N)
@@ -207,10 +243,8 @@ for srv in $SERVERS; do
       TPS[$srv,agg$sc]=$(echo "$t1 - $t0" | bc)
       echo "$srv scale $sc: -S prepared latency ${LAT[$srv,scale$sc]} ms (tps ${TPS[$srv,scale$sc]}); full-table aggregate ${TPS[$srv,agg$sc]} s"
     done
-  fi
-  if [ "$srv" = datacave ]; then kill "$DC_PID"; wait "$DC_PID" 2>/dev/null; DC_PID=""
-  else as_pg "$PGBIN/pg_ctl -D $BENCH_DIR/pg/data -m fast stop >/dev/null"; PG_STARTED=0; fi
-done
+  done
+fi
 
 case " $SERVERS " in *" datacave "*) ;; *) exit $fail ;; esac
 case " $SERVERS " in *" postgres "*) ;; *) exit $fail ;; esac

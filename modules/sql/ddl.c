@@ -612,6 +612,30 @@ static int rewrite_table_x(ddl *d, sql_table *cur, sql_table *next,
     /* `next` has a new oid: only this transaction can see its rows.
      * When only the key changes, each row keeps its stored bytes. */
     bool raw = xf == NULL && sql_table_same_layout(cur, next);
+    if (raw && next->pkey != NULL) {
+        /* Decode only what the load reads: the key and index columns and
+         * the NOT NULL ones it checks.  (A table without a primary key
+         * takes its rows through sql_table_insert, which encodes them.) */
+        uint8_t *cols = calloc(((size_t)next->natts + 7) / 8 + 1, 1);
+        if (cols == NULL)
+            rc = oom(err);
+        for (int i = 0; cols && i < next->natts; i++)
+            if (next->cols[i].not_null)
+                cols[i / 8] |= (uint8_t)(1u << (i % 8));
+        for (int x = 0; cols && x < next->nindexes; x++)
+            for (int k = 0; k < next->indexes[x]->ncols; k++) {
+                int a = next->indexes[x]->attnums[k] - 1;
+                cols[a / 8] |= (uint8_t)(1u << (a % 8));
+            }
+        if (rc == DC_OK)
+            rc = sql_scan_set_columns(l.scan, cols, err);
+        free(cols);
+        if (rc != DC_OK) {
+            loop_close(&l);
+            sql_table_free(next);
+            return rc;
+        }
+    }
     sql_loader ld = {0};
     for (;;) {
         bool valid = false;
