@@ -144,7 +144,7 @@ typedef struct lock_entry {
 
 struct sql_lockmgr {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_condattr_t cattr; /* CLOCK_MONOTONIC, for the waiters' cvs */
     lock_entry **slots;
     size_t nslots, count;
     size_t nwaiting;  /* transactions blocked in a wait          */
@@ -169,11 +169,8 @@ int sql_lockmgr_new(sql_lockmgr **out, dc_error *err)
         free(lm);
         return oom(err);
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&lm->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    pthread_condattr_init(&lm->cattr);
+    pthread_condattr_setclock(&lm->cattr, CLOCK_MONOTONIC);
     pthread_mutex_init(&lm->mu, NULL);
     pthread_mutex_init(&lm->rowid_mu, NULL);
     atomic_init(&lm->next_txn_id, 1);
@@ -187,7 +184,7 @@ void sql_lockmgr_free(sql_lockmgr *lm)
         return;
     pthread_mutex_destroy(&lm->mu);
     pthread_mutex_destroy(&lm->rowid_mu);
-    pthread_cond_destroy(&lm->cv);
+    pthread_condattr_destroy(&lm->cattr);
     free(lm->slots); /* entries belong to transactions, all ended by now */
     free(lm);
 }
@@ -271,6 +268,10 @@ struct sql_txn {
     lock_entry *held;   /* locks held                              */
     sql_txn *waits_for; /* holder of the lock being waited for     */
     sql_txn *wnext;     /* lock manager's list of waiters          */
+    /* Signalled when waits_for releases its locks (made at the first
+     * wait): a release wakes only the transactions waiting for it. */
+    pthread_cond_t wcv;
+    bool wcv_made;
     sql_buf getbuf;     /* scratch for meta reads                  */
 };
 
@@ -339,12 +340,13 @@ static void txn_release_locks(sql_txn *t)
     for (lock_entry *e = t->held; e != NULL; e = e->onext)
         lm_unlink(lm, e);
     t->held = NULL;
-    /* Nobody may keep pointing at t once it is gone. */
+    /* Wake the transactions waiting for t, and only them; nobody may keep
+     * pointing at t once it is gone. */
     for (sql_txn *w = lm->waiting; w != NULL; w = w->wnext)
-        if (w->waits_for == t)
+        if (w->waits_for == t) {
             w->waits_for = NULL;
-    if (lm->nwaiting > 0)
-        pthread_cond_broadcast(&lm->cv);
+            pthread_cond_signal(&w->wcv);
+        }
     pthread_mutex_unlock(&lm->mu);
 }
 
@@ -449,6 +451,10 @@ static int lock_acquire(sql_txn *t, const uint8_t *key, size_t klen,
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (!waited) {
             waited = true;
+            if (!t->wcv_made) {
+                pthread_cond_init(&t->wcv, &lm->cattr);
+                t->wcv_made = true;
+            }
             if (t->lock_timeout_ms)
                 deadline_after(&deadline, t->lock_timeout_ms);
             t->wnext = lm->waiting;
@@ -465,7 +471,7 @@ static int lock_acquire(sql_txn *t, const uint8_t *key, size_t klen,
         deadline_after(&until, 25);
         if (t->lock_timeout_ms && ts_before(&deadline, &until))
             until = deadline;
-        pthread_cond_timedwait(&lm->cv, &lm->mu, &until);
+        pthread_cond_timedwait(&t->wcv, &lm->mu, &until);
     }
     if (waited)
         lm_remove_waiter(lm, t);
@@ -1190,6 +1196,8 @@ void sql_txn_iter_close(sql_txn_iter *it)
 static void txn_free(sql_txn *t)
 {
     txn_release_locks(t);
+    if (t->wcv_made)
+        pthread_cond_destroy(&t->wcv);
     if (t->snap != NULL)
         t->eng->sv->snapshot_release(t->eng->store, t->snap);
     undo_forget(t, 0);
