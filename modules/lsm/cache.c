@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/alloc.h"
 
 #define LRU_SHARDS      16
 #define LRU_SHARD_SHIFT 60 /* top 4 bits of the hash pick the shard */
@@ -109,7 +110,7 @@ static void shard_maybe_grow(lru_shard *s)
     if (s->ls_count <= s->ls_nbuckets)
         return;
     size_t nb = s->ls_nbuckets * 2;
-    lru_entry **b = calloc(nb, sizeof(*b));
+    lru_entry **b = dcm_calloc(nb, sizeof(*b));
     if (b == NULL)
         return;
     for (size_t i = 0; i < s->ls_nbuckets; i++) {
@@ -195,7 +196,7 @@ static void *lru_insert(void *ctx, uint64_t file_number, uint64_t offset,
                         uint8_t *data, size_t len)
 {
     lsm_lru *c = ctx;
-    lru_entry *n = calloc(1, sizeof(*n));
+    lru_entry *n = dcm_calloc(1, sizeof(*n));
     if (n == NULL)
         return NULL; /* the caller keeps and frees data */
     uint64_t h = block_hash(file_number, offset);
@@ -262,7 +263,7 @@ static void lru_release(void *ctx, void *handle)
 
 lsm_lru *lsm_lru_new(size_t capacity)
 {
-    lsm_lru *c = calloc(1, sizeof(*c));
+    lsm_lru *c = dcm_calloc(1, sizeof(*c));
     if (c == NULL)
         return NULL;
     c->c_capacity = capacity;
@@ -270,7 +271,7 @@ lsm_lru *lsm_lru_new(size_t capacity)
     for (i = 0; i < LRU_SHARDS; i++) {
         lru_shard *s = &c->c_shards[i];
         s->ls_nbuckets = 16;
-        s->ls_buckets = calloc(s->ls_nbuckets, sizeof(*s->ls_buckets));
+        s->ls_buckets = dcm_calloc(s->ls_nbuckets, sizeof(*s->ls_buckets));
         if (s->ls_buckets == NULL)
             break;
         if (pthread_mutex_init(&s->ls_mu, NULL) != 0) {
@@ -417,7 +418,7 @@ static void tc_maybe_grow(lsm_tcache *tc)
     if (tc->tc_count <= tc->tc_nbuckets)
         return;
     size_t nb = tc->tc_nbuckets * 2;
-    tc_entry **b = calloc(nb, sizeof(*b));
+    tc_entry **b = dcm_calloc(nb, sizeof(*b));
     if (b == NULL)
         return;
     for (size_t i = 0; i < tc->tc_nbuckets; i++) {
@@ -472,12 +473,12 @@ static void tc_close_list(tc_entry *e)
 lsm_tcache *lsm_tcache_new(const char *dir, const lsm_sst_read_options *ropts,
                            size_t max_open)
 {
-    lsm_tcache *tc = calloc(1, sizeof(*tc));
+    lsm_tcache *tc = dcm_calloc(1, sizeof(*tc));
     if (tc == NULL)
         return NULL;
     tc->tc_dir = strdup(dir);
     tc->tc_nbuckets = 64;
-    tc->tc_buckets = calloc(tc->tc_nbuckets, sizeof(*tc->tc_buckets));
+    tc->tc_buckets = dcm_calloc(tc->tc_nbuckets, sizeof(*tc->tc_buckets));
     if (tc->tc_dir == NULL || tc->tc_buckets == NULL ||
         pthread_mutex_init(&tc->tc_mu, NULL) != 0) {
         free(tc->tc_dir);
@@ -527,7 +528,7 @@ int lsm_tcache_get(lsm_tcache *tc, uint64_t file_number, lsm_sst **out,
 
     /* Open without the mutex; another thread may open the same file at
      * the same time, and the first to get back in wins. */
-    tc_entry *n = calloc(1, sizeof(*n));
+    tc_entry *n = dcm_calloc(1, sizeof(*n));
     if (n == NULL)
         return dc_error_set(err, DC_ENOMEM, DC_SQLSTATE_OOM,
                             "out of memory opening table %llu",
