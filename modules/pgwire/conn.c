@@ -959,9 +959,11 @@ static int bind_value(pgw_conn *c, uint32_t type, int fmt, const uint8_t *d,
         return DC_OK;
     }
     /* parse_text writes variable-length results into a fixed buffer; grow
-     * it when a value expands (numeric exponents). */
-    size_t cap = 2 * (size_t)len + 2048;
-    for (int tries = 0; tries < 3; tries++, cap *= 16) {
+     * it when a value expands (numeric exponents).  The first try is small
+     * (usually served from malloc's per-thread cache: this runs for every
+     * parameter of every Bind), and grows 16-fold per retry. */
+    size_t cap = 2 * (size_t)len + 64;
+    for (int tries = 0; tries < 6; tries++, cap *= 16) {
         free(*mem);
         if (!(*mem = malloc(cap)))
             return dc_error_set(e, DC_ENOMEM, DC_SQLSTATE_OOM, "out of memory");

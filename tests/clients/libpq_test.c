@@ -373,6 +373,24 @@ static void t_extended(void)
               strcmp(PQgetvalue(r, 0, 0), "n4") == 0,
           "Execute named SELECT");
     PQclear(r);
+    /* Text parameters whose parsed value is far longer than their text
+     * (the server parses into a buffer it grows on demand). */
+    {
+        const char *big[2] = {"1e1000", "-9.5e-999"};
+        r = PQexecParams(c,
+                         "SELECT length($1::numeric::text), "
+                         "length($2::numeric::text), length($3::text)",
+                         3, NULL,
+                         (const char *[3]){big[0], big[1], "abcdefghij"},
+                         NULL, NULL, 0);
+        check(PQresultStatus(r) == PGRES_TUPLES_OK &&
+                  strcmp(PQgetvalue(r, 0, 0), "1001") == 0 &&
+                  strcmp(PQgetvalue(r, 0, 1), "1003") == 0 &&
+                  strcmp(PQgetvalue(r, 0, 2), "10") == 0,
+              "numeric parameters that expand (%s %s)",
+              PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+        PQclear(r);
+    }
     /* Unnamed statement through PQexecParams, twice (replaced). */
     for (int k = 0; k < 2; k++) {
         r = PQexecParams(c, "SELECT $1::int + 1", 1, NULL, v, NULL, NULL, 0);
