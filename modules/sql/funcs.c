@@ -204,26 +204,6 @@ bool sql_type_preferred(uint32_t t)
            t == DC_TYPE_BOOL || t == DC_TYPE_TIMESTAMPTZ;
 }
 
-size_t sql_utf8_len(const uint8_t *s, size_t n)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        c += (s[i] & 0xC0) != 0x80;
-    return c;
-}
-
-size_t sql_utf8_off(const uint8_t *s, size_t n, size_t k)
-{
-    size_t i = 0;
-    while (i < n && k > 0) {
-        i++;
-        while (i < n && (s[i] & 0xC0) == 0x80)
-            i++;
-        k--;
-    }
-    return i;
-}
-
 const char *sql_version_string(void)
 {
     /* The Datacave release this module is built as; the host's version

@@ -98,8 +98,4 @@ bool sql_type_preferred(uint32_t t);
 /* lower() of s[0..n) into d (n bytes: the mapping keeps lengths). */
 void sql_fx_lower_bytes(const uint8_t *s, size_t n, uint8_t *d);
 
-/* UTF-8 helpers: characters in s[0..n); byte offset of character k. */
-size_t sql_utf8_len(const uint8_t *s, size_t n);
-size_t sql_utf8_off(const uint8_t *s, size_t n, size_t k);
-
 #endif

@@ -93,21 +93,13 @@ static size_t bpchar_width(const sql_column *c)
                                                       : 0;
 }
 
-static size_t utf8_count(const uint8_t *s, size_t n)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        c += (s[i] & 0xc0) != 0x80;
-    return c;
-}
-
 /* Spaces a stored char(n) value of `len` bytes lacks (0: none). */
 static size_t bpchar_missing(const sql_column *c, const uint8_t *s, size_t len)
 {
     size_t w = bpchar_width(c);
     if (w == 0 || len >= w * 4)
         return 0;
-    size_t nc = utf8_count(s, len);
+    size_t nc = sql_utf8_len(s, len);
     return nc < w ? w - nc : 0;
 }
 

@@ -468,24 +468,22 @@ static int bytea_in(const char *s, size_t len, const sql_mem *mem,
 }
 
 /* Number of UTF-8 characters in s[0..len). */
-static size_t utf8_chars(const uint8_t *s, size_t len)
+size_t sql_utf8_len(const uint8_t *s, size_t n)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        n += (s[i] & 0xC0) != 0x80;
-    return n;
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += (s[i] & 0xC0) != 0x80;
+    return c;
 }
 
-/* Byte length of the first `chars` characters. */
-static size_t utf8_prefix(const uint8_t *s, size_t len, size_t chars)
+size_t sql_utf8_off(const uint8_t *s, size_t n, size_t k)
 {
-    size_t n = 0, i = 0;
-    for (; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            if (n == chars)
-                break;
-            n++;
-        }
+    size_t i = 0;
+    while (i < n && k > 0) {
+        i++;
+        while (i < n && (s[i] & 0xC0) == 0x80)
+            i++;
+        k--;
     }
     return i;
 }
@@ -499,14 +497,14 @@ static int str_coerce(uint32_t type, int32_t typmod, const uint8_t *s,
     if (type == DC_TYPE_UNKNOWN)
         type = DC_TYPE_TEXT;
     if (type == DC_TYPE_NAME && len > 63)
-        len = utf8_prefix(s, len, 63);
+        len = sql_utf8_off(s, len, 63);
     if ((type != DC_TYPE_VARCHAR && type != DC_TYPE_BPCHAR) || typmod < 4)
         return make_bytes(type, typmod, s, len, mem, out, err);
     size_t maxc = (size_t)(typmod - 4);
-    size_t nc = utf8_chars(s, len);
+    size_t nc = sql_utf8_len(s, len);
     size_t blen = len;
     if (nc > maxc) {
-        blen = utf8_prefix(s, len, maxc);
+        blen = sql_utf8_off(s, len, maxc);
         if (!explicit_cast) {
             for (size_t i = blen; i < len; i++) {
                 if (s[i] != ' ')

@@ -77,6 +77,10 @@ int32_t sql_typmod_numeric(int precision, int scale);
 /* The NULL of a type. */
 dc_value sql_value_null(uint32_t type);
 
+/* UTF-8 helpers: characters in s[0..n); byte offset of character k. */
+size_t sql_utf8_len(const uint8_t *s, size_t n);
+size_t sql_utf8_off(const uint8_t *s, size_t n, size_t k);
+
 /* Convenience constructors (no allocation; bytes are borrowed). */
 dc_value sql_value_int(uint32_t type, int64_t v);
 dc_value sql_value_float(uint32_t type, double v);
