@@ -37,7 +37,11 @@
  *     key id than the current one: key rotation), deletes
  *     obsolete files, syncs the WAL in "interval" mode and refreshes
  *     metrics.  st_work_mu serialises everything that changes the version
- *     set (flush, compaction, manual compaction, deletion of files).
+ *     set (flush, compaction, manual compaction, deletion of files), but a
+ *     compaction holds it only to start and to install its result: it
+ *     merges without it, flushing the immutable memtable itself between
+ *     entries, so that a long compaction never stalls writers
+ *     (run_compaction).  compact_mu lets one compaction run at a time.
  *
  *   Checkpoint (online backup):  under st_mu, with no I/O, the published
  *     seq S, the current version and the memtables are pinned; the copy is
@@ -45,7 +49,7 @@
  *     (tables hard-linked, memtable entries up to S written to new tables,
  *     a fresh manifest).
  *
- * Threads: per storage.h.  Lock order: st_work_mu, then st_mu.  No lock is
+ * Threads: per storage.h.  Lock order: compact_mu, st_work_mu, st_mu.  No lock is
  * held while a user callback runs.
  */
 #include <dirent.h>
@@ -206,6 +210,18 @@ struct dc_store {
     dc_thread *bg;
 
     pthread_mutex_t st_work_mu; /* serialises version-set changes */
+    /* One compaction at a time (the background thread's or a manual
+     * one's); taken before st_work_mu.  A compaction merges with
+     * st_work_mu released (see run_compaction); while it does, cmp_*
+     * describe it, under st_work_mu. */
+    pthread_mutex_t compact_mu;
+    bool cmp_running;
+    int cmp_level, cmp_out_level; /* its input and output levels */
+    /* User keys spanning all its inputs (in its pinned input files). */
+    const uint8_t *cmp_lo, *cmp_hi;
+    size_t cmp_lo_len, cmp_hi_len;
+    uint64_t cmp_floor;           /* its outputs number at least this */
+    char *hold_compaction;        /* test hook, see hold_compaction() */
 
     pthread_mutex_t st_stat_mu; /* guards the metric deltas below */
     uint64_t seen_hits, seen_misses;
@@ -1673,6 +1689,20 @@ static bool level_overlaps(const lsm_version *v, int level, const uint8_t *lo,
     return false;
 }
 
+/* Would a file of user keys [lo, hi] added at `level` now overlap what the
+ * running compaction (if any) reads or writes there?  Caller holds
+ * st_work_mu. */
+static bool compaction_overlaps(const dc_store *s, int level,
+                                const uint8_t *lo, size_t lon,
+                                const uint8_t *hi, size_t hin)
+{
+    if (!s->cmp_running ||
+        (level != s->cmp_level && level != s->cmp_out_level))
+        return false;
+    return lsm_user_cmp(s->cmp_hi, s->cmp_hi_len, lo, lon) >= 0 &&
+           lsm_user_cmp(s->cmp_lo, s->cmp_lo_len, hi, hin) <= 0;
+}
+
 /* Write a large batch (a bulk load: COPY, a table rewrite) as a table file
  * of its own, at seq last_seq + 1, instead of through the WAL and the
  * memtable: its bytes are written and compressed once, not logged, sorted
@@ -1749,7 +1779,8 @@ static int ingest_batch(dc_store *s, lsm_writer *w, dc_error *err)
                    hin = ukey_len(meta.largest_len);
             int level = 0;
             for (int l = 0; l < LSM_LEVELS; l++) {
-                if (level_overlaps(v, l, lo, lon, hi, hin))
+                if (level_overlaps(v, l, lo, lon, hi, hin) ||
+                    compaction_overlaps(s, l, lo, lon, hi, hin))
                     break;
                 level = l;
             }
@@ -2081,7 +2112,8 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Delete the table files no live version lists, and leftover temporary
- * files.  Caller holds st_work_mu (so no table is being written). */
+ * files.  Caller holds st_work_mu (so no table is being written but the
+ * running compaction's outputs, which are spared). */
 static void delete_obsolete(dc_store *s)
 {
     num_set live = {0};
@@ -2115,6 +2147,8 @@ static void delete_obsolete(dc_store *s)
         }
         if (!digits || (sst && num_set_has(&live, num)))
             continue;
+        if (s->cmp_running && num >= s->cmp_floor)
+            continue; /* maybe an output of the running compaction */
         char *p = path_join(s->sst_dir, nm);
         if (p == NULL)
             continue;
@@ -2236,7 +2270,81 @@ static int finish_output(lsm_sst_writer *w, int level, lsm_edit *e,
     return rc == DC_OK ? DC_OK : oom(err, "version edit");
 }
 
-/* Run compaction c (picked by the caller, who holds st_work_mu). */
+/* The user keys a compaction's inputs span: [*lo, *hi]. */
+static void compaction_range(const lsm_compaction *c, const uint8_t **lo,
+                             size_t *lon, const uint8_t **hi, size_t *hin)
+{
+    *lo = *hi = NULL;
+    *lon = *hin = 0;
+    for (int w = 0; w < 2; w++)
+        for (size_t i = 0; i < c->ninputs[w]; i++) {
+            const lsm_file *f = c->inputs[w][i];
+            size_t sn = ukey_len(f->smallest_len), ln = ukey_len(f->largest_len);
+            if (*lo == NULL || lsm_user_cmp(f->smallest, sn, *lo, *lon) < 0)
+                *lo = f->smallest, *lon = sn;
+            if (*hi == NULL || lsm_user_cmp(f->largest, ln, *hi, *hin) > 0)
+                *hi = f->largest, *hin = ln;
+        }
+}
+
+/* Between the entries of a merge (which runs without st_work_mu): flush
+ * the immutable memtable if there is one, so that writers waiting for
+ * room never wait for a whole compaction. */
+static int compaction_yield(dc_store *s, dc_error *err)
+{
+    pthread_mutex_lock(&s->st_mu);
+    bool imm = s->imm != NULL && !s->bg_has_error;
+    pthread_mutex_unlock(&s->st_mu);
+    if (!imm)
+        return DC_OK;
+    pthread_mutex_lock(&s->st_work_mu);
+    int rc = flush_imm(s, err);
+    pthread_mutex_unlock(&s->st_work_mu);
+    return rc;
+}
+
+/* A test hook, inert unless the environment sets it at open: with
+ * DATACAVE_TEST_HOLD_COMPACTION naming a file, a compaction that has
+ * merged its first entry waits while that file exists (at most 120 s),
+ * flushing as it does between entries, and "<file>.held" exists while it
+ * waits; so a test can write, flush and bulk-load in the middle of a
+ * compaction (tests/unit/test_storage_metrics.c).  Never set it in
+ * production. */
+static int hold_compaction(dc_store *s, dc_error *err)
+{
+    const char *path = s->hold_compaction;
+    if (path == NULL || access(path, F_OK) != 0)
+        return DC_OK;
+    size_t n = strlen(path) + 8;
+    char *held = malloc(n);
+    if (held == NULL)
+        return oom(err, "compaction");
+    snprintf(held, n, "%s.held", path);
+    int fd = open(held, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd >= 0)
+        close(fd);
+    int rc = DC_OK;
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    for (int i = 0; i < 24000 && rc == DC_OK && !s->shutting_down &&
+                    access(path, F_OK) == 0;
+         i++) {
+        rc = compaction_yield(s, err);
+        nanosleep(&ts, NULL);
+    }
+    unlink(held);
+    free(held);
+    return rc;
+}
+
+/* Run compaction c, picked by the caller, who holds compact_mu and
+ * st_work_mu.  The merge runs with st_work_mu released (and taken again
+ * to install the result), so that flushes, bulk writes and checkpoints go
+ * on meanwhile: the merge flushes the immutable memtable itself between
+ * entries when there is one (the background thread, which otherwise
+ * would, may be the one merging); a bulk write keeps its file out of the
+ * levels the merge reads and writes where their key ranges meet
+ * (compaction_overlaps); and file deletion spares the merge's outputs
+ * (cmp_floor). */
 static int run_compaction(dc_store *s, lsm_compaction *c, dc_error *err)
 {
     lsm_edit e;
@@ -2303,9 +2411,21 @@ static int run_compaction(dc_store *s, lsm_compaction *c, dc_error *err)
     buf cur = {0};
     bool has_cur = false;
     uint64_t prev_seq = 0;
+    compaction_range(c, &s->cmp_lo, &s->cmp_lo_len, &s->cmp_hi,
+                     &s->cmp_hi_len);
+    s->cmp_level = c->level;
+    s->cmp_out_level = c->output_level;
+    s->cmp_floor = lsm_vset_next_file_number(s->vs);
+    s->cmp_running = true;
+    pthread_mutex_unlock(&s->st_work_mu);
+    uint64_t steps = 0;
     if (rc == DC_OK)
         merge_seek_first(&m);
     while (rc == DC_OK && merge_valid(&m)) {
+        if ((++steps & 1023) == 0 && (rc = compaction_yield(s, err)) != DC_OK)
+            break;
+        if (steps == 2 && (rc = hold_compaction(s, err)) != DC_OK)
+            break;
         if (s->shutting_down) {
             rc = dc_error_set(err, DC_ECLOSED, DC_SQLSTATE_INTERNAL,
                               "compaction stopped: the store is closing");
@@ -2373,6 +2493,8 @@ static int run_compaction(dc_store *s, lsm_compaction *c, dc_error *err)
     merge_close(&m);
     free(cur.p);
     free(snaps);
+    pthread_mutex_lock(&s->st_work_mu);
+    s->cmp_running = false;
     if (rc == DC_OK && lsm_compaction_add_deletions(c, &e) != DC_OK)
         rc = oom(err, "version edit");
     if (rc == DC_OK)
@@ -2468,9 +2590,14 @@ static void *bg_main(void *arg)
             s->compact_request = false;
             pthread_mutex_unlock(&s->st_mu);
             bool did = false;
-            pthread_mutex_lock(&s->st_work_mu);
-            int rc = compact_once(s, &did, &err);
-            pthread_mutex_unlock(&s->st_work_mu);
+            int rc = DC_OK;
+            /* A manual compaction running asks again when it ends. */
+            if (pthread_mutex_trylock(&s->compact_mu) == 0) {
+                pthread_mutex_lock(&s->st_work_mu);
+                rc = compact_once(s, &did, &err);
+                pthread_mutex_unlock(&s->st_work_mu);
+                pthread_mutex_unlock(&s->compact_mu);
+            }
             if (rc != DC_OK && rc != DC_ECLOSED)
                 set_bg_error(s, &err);
             pthread_mutex_lock(&s->st_mu);
@@ -2567,6 +2694,7 @@ static int lsm_compact(dc_store *s, const uint8_t *begin, size_t begin_len,
     int rc = lsm_flush(s, err);
     if (rc != DC_OK)
         return rc;
+    pthread_mutex_lock(&s->compact_mu);
     pthread_mutex_lock(&s->st_work_mu);
     lsm_version *v = lsm_vset_current(s->vs);
     int deepest = 0;
@@ -2599,7 +2727,10 @@ static int lsm_compact(dc_store *s, const uint8_t *begin, size_t begin_len,
     if (rc == DC_OK)
         rekey_check_done(s);
     pthread_mutex_unlock(&s->st_work_mu);
+    pthread_mutex_unlock(&s->compact_mu);
     pthread_mutex_lock(&s->st_mu);
+    s->compact_request = true; /* the background thread may have skipped */
+    pthread_cond_signal(&s->st_bg_cv);
     pthread_cond_broadcast(&s->st_done_cv);
     pthread_mutex_unlock(&s->st_mu);
     if (rc == DC_ECLOSED)
@@ -2682,6 +2813,8 @@ static void store_free(dc_store *s)
     pthread_mutex_destroy(&s->rs_mu);
     pthread_mutex_destroy(&s->snap_mu);
     pthread_mutex_destroy(&s->st_work_mu);
+    pthread_mutex_destroy(&s->compact_mu);
+    free(s->hold_compaction);
     pthread_mutex_destroy(&s->st_stat_mu);
     pthread_cond_destroy(&s->st_bg_cv);
     pthread_cond_destroy(&s->st_done_cv);
@@ -2907,6 +3040,7 @@ static int lsm_open(void *instance, const dc_store_options *opts,
     pthread_mutex_init(&s->rs_mu, NULL);
     pthread_mutex_init(&s->snap_mu, NULL);
     pthread_mutex_init(&s->st_work_mu, NULL);
+    pthread_mutex_init(&s->compact_mu, NULL);
     pthread_mutex_init(&s->st_stat_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -3012,6 +3146,12 @@ static int lsm_open(void *instance, const dc_store_options *opts,
         goto fail;
     }
     hold_recovery_for_tests(s);
+    const char *hc = getenv("DATACAVE_TEST_HOLD_COMPACTION");
+    if (hc != NULL && hc[0] != '\0' &&
+        (s->hold_compaction = strdup(hc)) == NULL) {
+        rc = oom(err, "store");
+        goto fail;
+    }
     rc = recover(s, err);
     if (rc != DC_OK)
         goto fail;

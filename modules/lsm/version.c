@@ -1020,6 +1020,11 @@ uint64_t lsm_vset_new_file_number(lsm_vset *vs)
     return atomic_fetch_add(&vs->vs_next_file, 1);
 }
 
+uint64_t lsm_vset_next_file_number(lsm_vset *vs)
+{
+    return atomic_load(&vs->vs_next_file);
+}
+
 uint64_t lsm_vset_log_number(lsm_vset *vs)
 {
     return atomic_load(&vs->vs_log_number);

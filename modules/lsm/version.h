@@ -132,6 +132,9 @@ lsm_version *lsm_vset_current(lsm_vset *vs);
  * does not set them.  On failure nothing changes. */
 int lsm_vset_apply(lsm_vset *vs, lsm_edit *e, dc_error *err);
 
+/* The number the next lsm_vset_new_file_number will return (or a later
+ * one, when another thread takes one meanwhile). */
+uint64_t lsm_vset_next_file_number(lsm_vset *vs);
 uint64_t lsm_vset_new_file_number(lsm_vset *vs);
 uint64_t lsm_vset_log_number(lsm_vset *vs);
 uint64_t lsm_vset_last_seq(lsm_vset *vs);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -248,11 +249,183 @@ static void test_full_compaction_leaves_only_live_files(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The value a get returned. */
+typedef struct got {
+    char v[64];
+} got;
+
+static int keep_value(void *ud, const uint8_t *v, size_t n)
+{
+    got *g = ud;
+    if (n >= sizeof g->v)
+        n = sizeof g->v - 1;
+    memcpy(g->v, v, n);
+    g->v[n] = '\0';
+    return 0;
+}
+
+static void put_round(const dc_storage_vtable *vt, dc_store *s,
+                      const char *prefix, int round, int n, bool one_batch)
+{
+    dc_error err;
+    dc_error_init(&err);
+    dc_write_options wo = {.size = sizeof wo, .sync = DC_SYNC_NONE};
+    static char keys[4000][16], vals[4000][32];
+    static dc_batch_op ops[4000];
+    assert_true(n <= 4000);
+    for (int i = 0; i < n; i++) {
+        snprintf(keys[i], sizeof keys[i], "%s%05d", prefix, i);
+        snprintf(vals[i], sizeof vals[i], "round%d-%05d", round, i);
+        ops[i] = (dc_batch_op){DC_OP_PUT, (const uint8_t *)keys[i],
+                               strlen(keys[i]), (const uint8_t *)vals[i],
+                               strlen(vals[i])};
+        if (!one_batch &&
+            vt->write(s, &wo, &ops[i], 1, NULL, &err) != DC_OK)
+            fail_msg("write: %s", err.message);
+    }
+    if (one_batch && vt->write(s, &wo, ops, (size_t)n, NULL, &err) != DC_OK)
+        fail_msg("bulk write: %s", err.message);
+}
+
+static uint64_t level_files(const dc_storage_vtable *vt, dc_store *s, int l)
+{
+    dc_store_stats st = {.size = sizeof st};
+    assert_int_equal(vt->stats(s, &st), DC_OK);
+    return (uint32_t)l < st.levels ? st.files_per_level[l] : 0;
+}
+
+/* A compaction does not stall writers: while one is in the middle of its
+ * merge (held there by the DATACAVE_TEST_HOLD_COMPACTION hook), a flush
+ * completes and bulk writes (written as table files of their own) land,
+ * one overlapping the keys being compacted and one beside them; once the
+ * compaction ends every key reads its newest value and the table
+ * directory holds exactly the files the engine lists. */
+static void test_writes_go_on_during_compaction(void **state)
+{
+    (void)state;
+    const char *bd = getenv("DATACAVE_BUILD");
+    char so[PATH_MAX];
+    snprintf(so, sizeof so, "%s/modules/lsm.so", bd && *bd ? bd : "build");
+    char dir[] = "/tmp/datacave-cmpwrite-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char hold[PATH_MAX], held[PATH_MAX + 8];
+    snprintf(hold, sizeof hold, "%s.hold", dir);
+    snprintf(held, sizeof held, "%s.held", hold);
+    FILE *hf = fopen(hold, "w");
+    assert_non_null(hf);
+    fclose(hf);
+    assert_int_equal(setenv("DATACAVE_TEST_HOLD_COMPACTION", hold, 1), 0);
+    char text[PATH_MAX + 512];
+    snprintf(text, sizeof text,
+             "[log]\nlevel = \"warn\"\n[storage]\ndata_dir = \"%s\"\n"
+             "[modules]\nprotocol = \"\"\nsql = \"\"\nstorage = \"\"\n"
+             "auth = \"\"\nencryption = \"\"\nmetrics = \"\"\n"
+             "[module.lsm]\nl0_compaction_trigger = 2\n"
+             "bulk_write_bytes = 16384\n",
+             dir);
+    dc_strlist errors = {0};
+    dc_config *cfg = dc_config_parse(text, strlen(text), "t.toml", dir, &errors);
+    assert_non_null(cfg);
+    dc_runtime *rt = dc_runtime_new(cfg);
+    assert_int_equal(dc_runtime_load_file(rt, DC_KIND_STORAGE, so, &errors), 0);
+    assert_int_equal(dc_runtime_resolve(rt, false, &errors), 0);
+    dc_error err;
+    dc_error_init(&err);
+    assert_int_equal(dc_runtime_init(rt, &err), DC_OK);
+    dc_module *m = dc_runtime_module(rt, DC_KIND_STORAGE);
+    const dc_storage_vtable *vt = m->desc->vtable;
+    dc_store_options o = {.size = sizeof o, .path = dir, .create_if_missing = true};
+    dc_store *s = NULL;
+    assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
+    assert_int_equal(unsetenv("DATACAVE_TEST_HOLD_COMPACTION"), 0);
+
+    /* Two L0 tables over the same keys: a compaction starts, and holds. */
+    for (int round = 0; round < 2; round++) {
+        put_round(vt, s, "key", round, 2000, false);
+        assert_int_equal(vt->flush(s, &err), DC_OK);
+    }
+    int waited = 0;
+    while (access(held, F_OK) != 0 && waited++ < 6000) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (access(held, F_OK) != 0)
+        fail_msg("no compaction started within 60 s");
+    uint64_t l0 = level_files(vt, s, 0);
+
+    /* A flush while the compaction is held. */
+    put_round(vt, s, "key", 2, 2000, false);
+    assert_int_equal(vt->flush(s, &err), DC_OK);
+    if (access(held, F_OK) != 0)
+        fail_msg("the flush waited for the compaction to end");
+    assert_true(level_files(vt, s, 0) == l0 + 1);
+    /* Bulk writes: over the keys being compacted (the file must stay
+     * above them, in L0) and beside them. */
+    put_round(vt, s, "key", 3, 1500, true);
+    put_round(vt, s, "zzz", 3, 1500, true);
+    if (access(held, F_OK) != 0)
+        fail_msg("the bulk writes waited for the compaction to end");
+    assert_true(level_files(vt, s, 0) == l0 + 2);
+
+    assert_int_equal(unlink(hold), 0);
+    /* compact() waits for the held compaction, then compacts everything. */
+    if (vt->compact(s, NULL, 0, NULL, 0, &err) != DC_OK)
+        fail_msg("compact: %s", err.message);
+    assert_int_equal(access(held, F_OK), -1);
+    dc_read_options ro = {.size = sizeof ro};
+    for (int i = 0; i < 2000; i++) {
+        char k[16], want[32];
+        got g;
+        snprintf(k, sizeof k, "key%05d", i);
+        snprintf(want, sizeof want, "round%d-%05d", i < 1500 ? 3 : 2, i);
+        assert_int_equal(vt->get(s, &ro, (const uint8_t *)k, strlen(k),
+                                 keep_value, &g, &err),
+                         DC_OK);
+        assert_string_equal(g.v, want);
+        if (i < 1500) {
+            snprintf(k, sizeof k, "zzz%05d", i);
+            snprintf(want, sizeof want, "round3-%05d", i);
+            assert_int_equal(vt->get(s, &ro, (const uint8_t *)k, strlen(k),
+                                     keep_value, &g, &err),
+                             DC_OK);
+            assert_string_equal(g.v, want);
+        }
+    }
+    dc_store_stats st = {.size = sizeof st};
+    assert_int_equal(vt->stats(s, &st), DC_OK);
+    uint64_t listed = 0;
+    for (uint32_t l = 0; l < st.levels && l < 16; l++)
+        listed += st.files_per_level[l];
+    assert_true(count_sst(dir) == listed);
+    vt->close(s);
+
+    /* And all of it after a reopen. */
+    assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
+    for (int i = 0; i < 2000; i += 7) {
+        char k[16], want[32];
+        got g;
+        snprintf(k, sizeof k, "key%05d", i);
+        snprintf(want, sizeof want, "round%d-%05d", i < 1500 ? 3 : 2, i);
+        assert_int_equal(vt->get(s, &ro, (const uint8_t *)k, strlen(k),
+                                 keep_value, &g, &err),
+                         DC_OK);
+        assert_string_equal(g.v, want);
+    }
+    vt->close(s);
+    dc_runtime_shutdown(rt);
+    dc_runtime_free(rt);
+    dc_config_free(cfg);
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lsm_reports_its_work),
         cmocka_unit_test(test_full_compaction_leaves_only_live_files),
+        cmocka_unit_test(test_writes_go_on_during_compaction),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     dc_metrics_reset();
