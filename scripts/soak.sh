@@ -64,8 +64,8 @@
 #     the memtable (plus an immutable one while it flushes).  The soak runs
 #     with small ones (SOAK_BLOCK_CACHE_BYTES 8 MiB, SOAK_MEMTABLE_BYTES
 #     4 MiB) so they fill during the warm-up and the growth limit can be
-#     tight; with the defaults (64 MiB each) a run of 10 minutes may still be
-#     filling them in its last third and the limit would have to be 128 MiB
+#     tight; with the defaults (128 and 64 MiB) a run of 10 minutes may still be
+#     filling them in its last third and the limit would have to be 192 MiB
 #     wider, hiding a real leak.
 #   A leak of unreachable memory is reported by LeakSanitizer at exit; the
 #   RSS check catches memory that stays reachable (lists, caches without a

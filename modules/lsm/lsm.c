@@ -3616,7 +3616,7 @@ static const dc_config_key lsm_options[] = {
     {"zstd_level", DC_CFG_INT, "3", "zstd level, 1 (fast) to 22 (small)", 0},
     {"bloom_bits_per_key", DC_CFG_INT, "10",
      "bloom filter bits per key in each table, 0 for no filter", 0},
-    {"block_cache_bytes", DC_CFG_INT, "67108864",
+    {"block_cache_bytes", DC_CFG_INT, "134217728",
      "capacity of the cache of uncompressed blocks", 0},
     {"max_open_files", DC_CFG_INT, "1000", "table files kept open", 0},
     {"sync", DC_CFG_STRING, "\"every_commit\"",

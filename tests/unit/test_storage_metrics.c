@@ -4,7 +4,9 @@
  * a flush, the counters and level gauges read back through metrics_visit
  * (what the metrics module exports) say exactly that.  And what it reports
  * is what is on disk: after a full compaction the table directory holds
- * exactly the files the engine lists, its inputs gone.
+ * exactly the files the engine lists, its inputs gone.  And a compaction
+ * in progress stalls no writer: flushes and bulk writes complete while one
+ * is held in the middle of its merge.
  */
 #include <setjmp.h>
 #include <stdarg.h>
