@@ -1449,6 +1449,13 @@ static int eop_cmp(const void *a, const void *b)
 static int expand_batch(dc_store *s, const dc_batch_op *ops, size_t nops,
                         expanded *x, dc_error *err)
 {
+    if (x->cap < nops) { /* one op each, at least */
+        eop *p = realloc(x->ops, nops * sizeof *p);
+        if (p == NULL)
+            return oom(err, "write batch");
+        x->ops = p;
+        x->cap = nops;
+    }
     for (size_t i = 0; i < nops; i++) {
         const dc_batch_op *op = &ops[i];
         if (op->op == DC_OP_PUT || op->op == DC_OP_DELETE) {
@@ -1703,6 +1710,23 @@ static bool compaction_overlaps(const dc_store *s, int level,
            lsm_user_cmp(s->cmp_lo, s->cmp_lo_len, hi, hin) <= 0;
 }
 
+/* Does the batch hold only puts and point deletes, in strictly ascending
+ * key order? */
+static bool batch_ascends(const dc_batch_op *ops, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i].op != DC_OP_PUT && ops[i].op != DC_OP_DELETE)
+            return false;
+        if (i > 0 &&
+            lsm_user_cmp(ops[i - 1].key ? ops[i - 1].key : (const uint8_t *)"",
+                         ops[i - 1].key_len,
+                         ops[i].key ? ops[i].key : (const uint8_t *)"",
+                         ops[i].key_len) >= 0)
+            return false;
+    }
+    return true;
+}
+
 /* Write a large batch (a bulk load: COPY, a table rewrite) as a table file
  * of its own, at seq last_seq + 1, instead of through the WAL and the
  * memtable: its bytes are written and compressed once, not logged, sorted
@@ -1743,28 +1767,61 @@ static int ingest_batch(dc_store *s, lsm_writer *w, dc_error *err)
     lsm_edit e;
     lsm_edit_init(&e);
     uint64_t puts = 0, dels = 0, bytes = 0;
-    rc = expand_batch(s, w->ops, w->nops, &ex, err);
-    if (rc == DC_OK && ex.n > 0) {
+    /* Leading range deletes (a TRUNCATE before a load) are expanded on
+     * their own.  When what follows them is puts and point deletes in
+     * strictly ascending key order (what a transaction's write set gives),
+     * it is merged with those deletes as it is, the later op winning on a
+     * key; any other batch is expanded and sorted whole. */
+    size_t nr = 0;
+    while (nr < w->nops && w->ops[nr].op == DC_OP_DELETE_RANGE)
+        nr++;
+    bool direct = batch_ascends(w->ops + nr, w->nops - nr);
+    const dc_batch_op *dops = w->ops + nr;
+    size_t nd = direct ? w->nops - nr : 0;
+    rc = expand_batch(s, w->ops, direct ? nr : w->nops, &ex, err);
+    if (rc == DC_OK && ex.n + nd > 0) {
         lsm_sst_write_options wo;
         sst_write_options(s, &wo);
         wo.pipeline = true; /* the committer waits: overlap the blocks */
         lsm_sst_writer *sw = NULL;
         rc = lsm_sst_writer_open(s->sst_dir, lsm_vset_new_file_number(s->vs),
                                  &wo, &sw, err);
-        for (size_t i = 0; rc == DC_OK && i < ex.n; i++) {
-            const eop *o = &ex.ops[i];
-            if (!buf_set_ikey(&ik, o->k, o->kn, lsm_pack_trailer(seq, o->type))) {
+        size_t i = 0, j = 0;
+        while (rc == DC_OK && (i < ex.n || j < nd)) {
+            eop o, d = {0};
+            if (j < nd) {
+                const dc_batch_op *op = &dops[j];
+                bool put = op->op == DC_OP_PUT;
+                d = (eop){op->key ? op->key : (const uint8_t *)"",
+                          op->key_len,
+                          put && op->value ? op->value : (const uint8_t *)"",
+                          put ? op->value_len : 0,
+                          put ? LSM_TYPE_PUT : LSM_TYPE_DELETE, j};
+            }
+            int c = i == ex.n ? 1
+                    : j == nd ? -1
+                              : lsm_user_cmp(ex.ops[i].k, ex.ops[i].kn, d.k,
+                                             d.kn);
+            if (c < 0) {
+                o = ex.ops[i++];
+            } else {
+                o = d;
+                j++;
+                if (c == 0)
+                    i++; /* the later op wins */
+            }
+            if (!buf_set_ikey(&ik, o.k, o.kn, lsm_pack_trailer(seq, o.type))) {
                 rc = oom(err, "bulk write");
                 break;
             }
-            bool put = o->type == LSM_TYPE_PUT;
-            rc = lsm_sst_writer_add(sw, ik.p, ik.len, put ? o->v : NULL,
-                                    put ? o->vn : 0, err);
+            bool put = o.type == LSM_TYPE_PUT;
+            rc = lsm_sst_writer_add(sw, ik.p, ik.len, put ? o.v : NULL,
+                                    put ? o.vn : 0, err);
             if (put)
                 puts++;
             else
                 dels++;
-            bytes += o->kn + (put ? o->vn : 0);
+            bytes += o.kn + (put ? o.vn : 0);
         }
         lsm_sst_meta meta;
         memset(&meta, 0, sizeof meta);

@@ -6,7 +6,8 @@
  * is what is on disk: after a full compaction the table directory holds
  * exactly the files the engine lists, its inputs gone.  And a compaction
  * in progress stalls no writer: flushes and bulk writes complete while one
- * is held in the middle of its merge.
+ * is held in the middle of its merge.  A bulk write led by range deletes
+ * (TRUNCATE, then a load) reads back exactly.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -422,12 +423,115 @@ static void test_writes_go_on_during_compaction(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A bulk write (a batch large enough to become a table file of its own)
+ * that starts with range deletes and goes on with ascending puts and
+ * deletes, as a transaction doing TRUNCATE then a load commits it: the
+ * range deletes remove what the store held in their ranges, the later
+ * puts in those ranges survive them, and a put or delete of a key the
+ * store holds outside them replaces it. */
+static void test_bulk_write_after_range_delete(void **state)
+{
+    (void)state;
+    const char *bd = getenv("DATACAVE_BUILD");
+    char so[PATH_MAX];
+    snprintf(so, sizeof so, "%s/modules/lsm.so", bd && *bd ? bd : "build");
+    char dir[] = "/tmp/datacave-bulkrange-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char text[PATH_MAX + 512];
+    snprintf(text, sizeof text,
+             "[log]\nlevel = \"warn\"\n[storage]\ndata_dir = \"%s\"\n"
+             "[modules]\nprotocol = \"\"\nsql = \"\"\nstorage = \"\"\n"
+             "auth = \"\"\nencryption = \"\"\nmetrics = \"\"\n"
+             "[module.lsm]\nbulk_write_bytes = 64\n",
+             dir);
+    dc_strlist errors = {0};
+    dc_config *cfg = dc_config_parse(text, strlen(text), "t.toml", dir, &errors);
+    assert_non_null(cfg);
+    dc_runtime *rt = dc_runtime_new(cfg);
+    assert_int_equal(dc_runtime_load_file(rt, DC_KIND_STORAGE, so, &errors), 0);
+    assert_int_equal(dc_runtime_resolve(rt, false, &errors), 0);
+    dc_error err;
+    dc_error_init(&err);
+    assert_int_equal(dc_runtime_init(rt, &err), DC_OK);
+    dc_module *m = dc_runtime_module(rt, DC_KIND_STORAGE);
+    const dc_storage_vtable *vt = m->desc->vtable;
+    dc_store_options o = {.size = sizeof o, .path = dir, .create_if_missing = true};
+    dc_store *s = NULL;
+    assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
+    dc_write_options wo = {.size = sizeof wo, .sync = DC_SYNC_NONE};
+    /* k00..k29 "old": the first half in a table file, the rest in the
+     * memtable. */
+    for (int i = 0; i < 30; i++) {
+        char k[8];
+        snprintf(k, sizeof k, "k%02d", i);
+        dc_batch_op op = {DC_OP_PUT, (const uint8_t *)k, 3,
+                          (const uint8_t *)"old", 3};
+        assert_int_equal(vt->write(s, &wo, &op, 1, NULL, &err), DC_OK);
+        if (i == 14)
+            assert_int_equal(vt->flush(s, &err), DC_OK);
+    }
+    /* Delete [k05, k10) and [k12, k20); then, ascending: put k02, put k06,
+     * delete k07 (already in a deleted range), put k13, delete k25, put
+     * k40.  Long values make the batch a bulk write. */
+    static const char nv[] = "new-value-long-enough-for-a-bulk-write";
+    dc_batch_op ops[] = {
+        {DC_OP_DELETE_RANGE, (const uint8_t *)"k05", 3, (const uint8_t *)"k10", 3},
+        {DC_OP_DELETE_RANGE, (const uint8_t *)"k12", 3, (const uint8_t *)"k20", 3},
+        {DC_OP_PUT, (const uint8_t *)"k02", 3, (const uint8_t *)nv, sizeof nv - 1},
+        {DC_OP_PUT, (const uint8_t *)"k06", 3, (const uint8_t *)nv, sizeof nv - 1},
+        {DC_OP_DELETE, (const uint8_t *)"k07", 3, NULL, 0},
+        {DC_OP_PUT, (const uint8_t *)"k13", 3, (const uint8_t *)nv, sizeof nv - 1},
+        {DC_OP_DELETE, (const uint8_t *)"k25", 3, NULL, 0},
+        {DC_OP_PUT, (const uint8_t *)"k40", 3, (const uint8_t *)nv, sizeof nv - 1},
+    };
+    assert_int_equal(vt->write(s, &wo, ops, sizeof ops / sizeof ops[0], NULL,
+                               &err),
+                     DC_OK);
+    dc_read_options ro = {.size = sizeof ro};
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i <= 40; i++) {
+            char k[8];
+            snprintf(k, sizeof k, "k%02d", i);
+            const char *want;
+            if (i == 2 || i == 6 || i == 13 || i == 40)
+                want = nv;
+            else if ((i >= 5 && i < 10) || (i >= 12 && i < 20) || i == 25 ||
+                     i >= 30)
+                want = NULL;
+            else
+                want = "old";
+            got g;
+            int rc = vt->get(s, &ro, (const uint8_t *)k, 3, keep_value, &g,
+                             &err);
+            if (want == NULL) {
+                if (rc != DC_ENOTFOUND)
+                    fail_msg("%s: found, should be gone (pass %d)", k, pass);
+            } else {
+                if (rc != DC_OK)
+                    fail_msg("%s: missing (pass %d)", k, pass);
+                assert_string_equal(g.v, want);
+            }
+        }
+        /* And the same after a reopen. */
+        vt->close(s);
+        assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
+    }
+    vt->close(s);
+    dc_runtime_shutdown(rt);
+    dc_runtime_free(rt);
+    dc_config_free(cfg);
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lsm_reports_its_work),
         cmocka_unit_test(test_full_compaction_leaves_only_live_files),
         cmocka_unit_test(test_writes_go_on_during_compaction),
+        cmocka_unit_test(test_bulk_write_after_range_delete),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     dc_metrics_reset();
