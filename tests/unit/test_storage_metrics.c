@@ -462,7 +462,7 @@ static void test_bulk_write_after_range_delete(void **state)
     /* k00..k29 "old": the first half in a table file, the rest in the
      * memtable. */
     for (int i = 0; i < 30; i++) {
-        char k[8];
+        char k[16];
         snprintf(k, sizeof k, "k%02d", i);
         dc_batch_op op = {DC_OP_PUT, (const uint8_t *)k, 3,
                           (const uint8_t *)"old", 3};
@@ -490,7 +490,7 @@ static void test_bulk_write_after_range_delete(void **state)
     dc_read_options ro = {.size = sizeof ro};
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i <= 40; i++) {
-            char k[8];
+            char k[16];
             snprintf(k, sizeof k, "k%02d", i);
             const char *want;
             if (i == 2 || i == 6 || i == 13 || i == 40)
