@@ -2742,7 +2742,8 @@ static int lsm_flush(dc_store *s, dc_error *err)
 }
 
 /* compact(): flush, then compact every level overlapping [begin, end]
- * into the next, down to the deepest level that holds files. */
+ * into the next, down to the deepest level that holds files, then rewrite
+ * the range's files of that level in place. */
 static int lsm_compact(dc_store *s, const uint8_t *begin, size_t begin_len,
                        const uint8_t *end, size_t end_len, dc_error *err)
 {
@@ -2766,6 +2767,24 @@ static int lsm_compact(dc_store *s, const uint8_t *begin, size_t begin_len,
                 s->vs, &s->policy, l, begin, begin_len, end, end_len);
             if (c == NULL)
                 break;
+            rc = run_compaction(s, c, err);
+            lsm_compaction_free(c);
+            delete_obsolete(s);
+        }
+    }
+    /* Then the range's files in the deepest level, rewritten in place: the
+     * merges above leave there the tombstones and the versions no
+     * snapshot needs that they brought down. */
+    if (rc == DC_OK) {
+        v = lsm_vset_current(s->vs);
+        deepest = 0;
+        for (int l = 0; l < LSM_LEVELS; l++)
+            if (v->nfiles[l] > 0)
+                deepest = l;
+        lsm_version_unref(v);
+        lsm_compaction *c = lsm_vset_rewrite_range(
+            s->vs, &s->policy, deepest, begin, begin_len, end, end_len);
+        if (c != NULL) {
             rc = run_compaction(s, c, err);
             lsm_compaction_free(c);
             delete_obsolete(s);

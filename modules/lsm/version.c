@@ -1368,6 +1368,39 @@ lsm_compaction *lsm_vset_compact_range(lsm_vset *vs,
     return c;
 }
 
+lsm_compaction *lsm_vset_rewrite_range(lsm_vset *vs,
+                                       const lsm_compaction_policy *p,
+                                       int level, const uint8_t *begin,
+                                       size_t begin_len, const uint8_t *end,
+                                       size_t end_len)
+{
+    if (level < 1 || level >= LSM_LEVELS)
+        return NULL;
+    lsm_version *v = lsm_vset_current(vs);
+    lsm_compaction *c = NULL;
+    flist in0;
+    if (collect_overlapping(v, level, begin, begin_len, end, end_len, &in0) !=
+            0 ||
+        in0.fl_n == 0)
+        goto out;
+    c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        free(in0.fl_f);
+        goto out;
+    }
+    c->level = level;
+    c->output_level = level;
+    c->inputs[0] = in0.fl_f;
+    c->ninputs[0] = in0.fl_n;
+    c->target_file_bytes = p->target_file_bytes;
+    c->trivial_move = false;
+    lsm_version_ref(v);
+    c->version = v;
+out:
+    lsm_version_unref(v);
+    return c;
+}
+
 bool lsm_compaction_is_bottom_for(const lsm_compaction *c,
                                   const uint8_t *user_key, size_t len)
 {

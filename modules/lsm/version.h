@@ -188,6 +188,15 @@ lsm_compaction *lsm_vset_compact_range(lsm_vset *vs,
                                        int level, const uint8_t *begin,
                                        size_t begin_len, const uint8_t *end,
                                        size_t end_len);
+/* A rewrite in place of the files of `level` (1 or deeper) overlapping
+ * [begin, end] (user keys; NULL: unbounded), or NULL when none do: for the
+ * last level, which no compaction otherwise rewrites, so that a full
+ * compaction drops its tombstones and versions no snapshot needs. */
+lsm_compaction *lsm_vset_rewrite_range(lsm_vset *vs,
+                                       const lsm_compaction_policy *p,
+                                       int level, const uint8_t *begin,
+                                       size_t begin_len, const uint8_t *end,
+                                       size_t end_len);
 /* True when no level below the compaction's output level (in its
  * version) holds user_key: a tombstone for it may then be dropped. */
 bool lsm_compaction_is_bottom_for(const lsm_compaction *c,

@@ -7,7 +7,8 @@
  * exactly the files the engine lists, its inputs gone.  And a compaction
  * in progress stalls no writer: flushes and bulk writes complete while one
  * is held in the middle of its merge.  A bulk write led by range deletes
- * (TRUNCATE, then a load) reads back exactly.
+ * (TRUNCATE, then a load) reads back exactly, and a full compaction
+ * leaves no dead version on disk.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -525,6 +526,92 @@ static void test_bulk_write_after_range_delete(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* compact() of everything leaves nothing a read cannot see: with every
+ * version written to the memtable (two versions of each key, most keys
+ * then deleted), the flushed table moves down unmerged, and only the
+ * rewrite of the last level in place drops the old versions and the
+ * tombstones (SQL's VACUUM FULL relies on it). */
+static void test_compact_drops_dead_versions(void **state)
+{
+    (void)state;
+    const char *bd = getenv("DATACAVE_BUILD");
+    char so[PATH_MAX];
+    snprintf(so, sizeof so, "%s/modules/lsm.so", bd && *bd ? bd : "build");
+    char dir[] = "/tmp/datacave-compactdead-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char text[PATH_MAX + 512];
+    snprintf(text, sizeof text,
+             "[log]\nlevel = \"warn\"\n[storage]\ndata_dir = \"%s\"\n"
+             "[modules]\nprotocol = \"\"\nsql = \"\"\nstorage = \"\"\n"
+             "auth = \"\"\nencryption = \"\"\nmetrics = \"\"\n",
+             dir);
+    dc_strlist errors = {0};
+    dc_config *cfg = dc_config_parse(text, strlen(text), "t.toml", dir, &errors);
+    assert_non_null(cfg);
+    dc_runtime *rt = dc_runtime_new(cfg);
+    assert_int_equal(dc_runtime_load_file(rt, DC_KIND_STORAGE, so, &errors), 0);
+    assert_int_equal(dc_runtime_resolve(rt, false, &errors), 0);
+    dc_error err;
+    dc_error_init(&err);
+    assert_int_equal(dc_runtime_init(rt, &err), DC_OK);
+    dc_module *m = dc_runtime_module(rt, DC_KIND_STORAGE);
+    const dc_storage_vtable *vt = m->desc->vtable;
+    dc_store_options o = {.size = sizeof o, .path = dir, .create_if_missing = true};
+    dc_store *s = NULL;
+    assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
+    dc_write_options wo = {.size = sizeof wo, .sync = DC_SYNC_NONE};
+    uint64_t x = 88172645463325252u; /* xorshift: values that do not compress */
+    for (int version = 0; version < 2; version++)
+        for (int i = 0; i < 2000; i++) {
+            char k[16], v[201];
+            snprintf(k, sizeof k, "key%05d", i);
+            for (int j = 0; j < 200; j++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                v[j] = (char)('a' + x % 26);
+            }
+            v[0] = (char)('0' + version);
+            dc_batch_op op = {DC_OP_PUT, (const uint8_t *)k, strlen(k),
+                              (const uint8_t *)v, 200};
+            assert_int_equal(vt->write(s, &wo, &op, 1, NULL, &err), DC_OK);
+        }
+    for (int i = 100; i < 2000; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "key%05d", i);
+        dc_batch_op op = {DC_OP_DELETE, (const uint8_t *)k, strlen(k), NULL, 0};
+        assert_int_equal(vt->write(s, &wo, &op, 1, NULL, &err), DC_OK);
+    }
+    if (vt->compact(s, NULL, 0, NULL, 0, &err) != DC_OK)
+        fail_msg("compact: %s", err.message);
+    dc_store_stats st = {.size = sizeof st};
+    assert_int_equal(vt->stats(s, &st), DC_OK);
+    /* 100 live keys of 200 bytes (20 KB); every version: 800 KB. */
+    if (st.live_bytes > 100 * 1024)
+        fail_msg("after compact() the files hold %llu bytes for 20 KB of "
+                 "live data",
+                 (unsigned long long)st.live_bytes);
+    dc_read_options ro = {.size = sizeof ro};
+    for (int i = 0; i < 2000; i += 3) {
+        char k[16];
+        got g;
+        snprintf(k, sizeof k, "key%05d", i);
+        int rc = vt->get(s, &ro, (const uint8_t *)k, strlen(k), keep_value, &g,
+                         &err);
+        if (i < 100) {
+            assert_int_equal(rc, DC_OK);
+            assert_int_equal(g.v[0], '1');
+        } else {
+            assert_int_equal(rc, DC_ENOTFOUND);
+        }
+    }
+    vt->close(s);
+    dc_runtime_shutdown(rt);
+    dc_runtime_free(rt);
+    dc_config_free(cfg);
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_full_compaction_leaves_only_live_files),
         cmocka_unit_test(test_writes_go_on_during_compaction),
         cmocka_unit_test(test_bulk_write_after_range_delete),
+        cmocka_unit_test(test_compact_drops_dead_versions),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     dc_metrics_reset();
