@@ -28,6 +28,7 @@
 #include "sql/funcs.h"
 #include "sql/parser.h"
 #include "sql/session.h"
+#include "sql/tableam.h"
 #include "sql/txn.h"
 #include "common/alloc.h"
 
@@ -1423,6 +1424,30 @@ static int notice_fwd(void *ud, const dc_error *n)
 }
 
 /* A statement that needs the transaction: queries, DML, DDL, EXPLAIN. */
+/* VACUUM FULL: compact the storage of the named tables (all of them when
+ * none is named: the whole store). */
+static int vacuum_full(sql_ctx *ctx, const sql_list *tables, dc_error *err)
+{
+    const sql_engine *eng = ctx->eng;
+    size_t n = SQL_LIST_LEN(tables);
+    if (n == 0)
+        return eng->sv->compact == NULL
+                   ? DC_OK
+                   : eng->sv->compact(eng->store, NULL, 0, NULL, 0, err);
+    for (size_t i = 0; i < n; i++) {
+        const sql_qname *qn = tables->items[i];
+        const char *name = qn->parts[qn->nparts - 1];
+        const sql_table *t = sql_catalog_table(ctx->cat, NULL, name);
+        if (t == NULL)
+            return dc_error_set(err, DC_ENOTFOUND, "42P01",
+                                "relation \"%s\" does not exist", name);
+        int rc = sql_table_compact(eng, t, err);
+        if (rc != DC_OK)
+            return rc;
+    }
+    return DC_OK;
+}
+
 static int run_in_txn(sql_session *s, const sql_stmt *st, const char *src,
                       const dc_sql_sink *sink, dc_error *err)
 {
@@ -1462,12 +1487,15 @@ static int run_in_txn(sql_session *s, const sql_stmt *st, const char *src,
     }
     case STMT_VACUUM: {
         /* Space is reclaimed by compaction; VACUUM waits until the keys
-         * of dropped relations are deleted (sql/gc.c).  ANALYZE (alone or
-         * with VACUUM) counts rows for the planner. */
+         * of dropped relations are deleted (sql/gc.c), and VACUUM FULL
+         * compacts the tables' storage at once.  ANALYZE (alone or with
+         * VACUUM) counts rows for the planner. */
         const sql_vacuum *v = st->u.vacuum;
         if (!v->is_analyze)
             sql_gc_wait(r.ctx.eng);
-        if (v->is_analyze || v->analyze) {
+        if (!v->is_analyze && v->full)
+            rc = vacuum_full(&r.ctx, v->tables, err);
+        if (rc == DC_OK && (v->is_analyze || v->analyze)) {
             size_t n = SQL_LIST_LEN(v->tables);
             if (n == 0)
                 rc = sql_catalog_analyze(&r.ctx, NULL, err);

@@ -992,6 +992,25 @@ int sql_index_drop_storage(sql_txn *txn, const sql_index *ix, dc_error *err)
     return sql_txn_drop_range(txn, lo, 4, hi, 4, err);
 }
 
+static int compact_rel(const sql_engine *eng, uint32_t oid, dc_error *err)
+{
+    uint8_t lo[4], hi[4];
+    rel_bounds(oid, lo, hi);
+    return eng->sv->compact(eng->store, lo, 4, hi, 4, err);
+}
+
+int sql_table_compact(const sql_engine *eng, const sql_table *t,
+                      dc_error *err)
+{
+    if (eng->sv->compact == NULL)
+        return DC_OK;
+    int rc = compact_rel(eng, t->oid, err);
+    for (int i = 0; rc == DC_OK && i < t->nindexes; i++)
+        if (!t->indexes[i]->primary)
+            rc = compact_rel(eng, t->indexes[i]->oid, err);
+    return rc;
+}
+
 int sql_table_clear(sql_txn *txn, const sql_table *t, dc_error *err)
 {
     uint8_t lo[4], hi[4];

@@ -106,6 +106,12 @@ int sql_table_clear(sql_txn *txn, const sql_table *t, dc_error *err);
  * commit (sql_txn_drop_range). */
 int sql_table_drop_storage(sql_txn *txn, const sql_table *t, dc_error *err);
 int sql_index_drop_storage(sql_txn *txn, const sql_index *ix, dc_error *err);
+/* VACUUM FULL of a table: compact the storage of its rows and of its
+ * secondary indexes, so that versions no snapshot needs and deleted keys
+ * are gone from disk.  Nothing to do (DC_OK) for a storage engine without
+ * compact(). */
+int sql_table_compact(const sql_engine *eng, const sql_table *t,
+                      dc_error *err);
 /* Fill a new index from the table's rows (CREATE INDEX; 23505 for a
  * unique index over duplicates). */
 int sql_index_build(sql_txn *txn, const sql_table *t, const sql_index *ix,

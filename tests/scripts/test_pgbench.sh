@@ -20,7 +20,9 @@
 #   -S         nothing changes.
 # Without -n pgbench truncates pgbench_history before the run, so its sum
 # and row count start from 0 then.  Finally, after one more tpcb-like run,
-# the server restarts and every sum and count must be what it was.
+# the server restarts and every sum and count must be what it was; then
+# VACUUM FULL (of pgbench_accounts, then of everything) must leave them so
+# and shrink the store (pg_database_size), and name a missing table 42P01.
 #
 # Knobs (defaults keep `make test` short):
 #   PGBENCH_SCALE=N   scale factor (default 1)
@@ -257,6 +259,27 @@ if clients_start plain lsm; then
   else
     fail "sums and counts were '$before' before the restart and '$after' after"
   fi
+  # VACUUM FULL compacts the storage: the versions the write runs left
+  # behind go, what a read sees stays.
+  size0="$(q "select pg_database_size(current_database())")"
+  if q "vacuum full pgbench_accounts" >/dev/null && q "vacuum full" >/dev/null; then
+    size1="$(q "select pg_database_size(current_database())")"
+    after2="$(sums)" || fail "could not read the sums after VACUUM FULL"
+    if [ "$after2" != "$after" ]; then
+      fail "VACUUM FULL changed the sums and counts from '$after' to '$after2'"
+    elif [[ "$size0" =~ ^[0-9]+$ && "$size1" =~ ^[0-9]+$ ]] && [ "$size1" -lt "$size0" ]; then
+      ok "VACUUM FULL kept the sums and shrank the store from $size0 to $size1 bytes"
+    else
+      fail "VACUUM FULL left the store at '$size1' bytes (it was '$size0')"
+    fi
+  else
+    fail "VACUUM FULL failed: $(cat "$out/q.err")"
+  fi
+  r="$(timeout 60 psql -X -At -v VERBOSITY=verbose -c "vacuum full no_such_table" 2>&1)"
+  case "$r" in
+    *42P01*) ok "VACUUM FULL of a missing table: 42P01" ;;
+    *) fail "VACUUM FULL of a missing table said: $r" ;;
+  esac
 else
   fail "the server did not start again on its data"
 fi
