@@ -1300,6 +1300,27 @@ out:
     return c;
 }
 
+/* A compaction rewriting the files in0 of `level` into the same level
+ * (it takes in0's array), or NULL when out of memory. */
+static lsm_compaction *compaction_in_place(lsm_version *v, int level,
+                                           flist in0,
+                                           const lsm_compaction_policy *p)
+{
+    lsm_compaction *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        free(in0.fl_f);
+        return NULL;
+    }
+    c->level = level;
+    c->output_level = level;
+    c->inputs[0] = in0.fl_f;
+    c->ninputs[0] = in0.fl_n;
+    c->target_file_bytes = p->target_file_bytes;
+    lsm_version_ref(v);
+    c->version = v;
+    return c;
+}
+
 lsm_compaction *lsm_vset_pick_rewrite(lsm_vset *vs,
                                       const lsm_compaction_policy *p)
 {
@@ -1323,23 +1344,9 @@ lsm_compaction *lsm_vset_pick_rewrite(lsm_vset *vs,
     flist in0;
     if (collect_overlapping(v, level, s, sl, l, ll, &in0) != 0 || in0.fl_n == 0)
         goto out;
-    if (level + 1 < LSM_LEVELS) {
-        c = compaction_new(v, level, in0, p);
-    } else {
-        /* The last level: rewritten in place, nothing below to merge. */
-        c = calloc(1, sizeof *c);
-        if (c == NULL) {
-            free(in0.fl_f);
-            goto out;
-        }
-        c->level = level;
-        c->output_level = level;
-        c->inputs[0] = in0.fl_f;
-        c->ninputs[0] = in0.fl_n;
-        c->target_file_bytes = p->target_file_bytes;
-        lsm_version_ref(v);
-        c->version = v;
-    }
+    /* The last level: rewritten in place, nothing below to merge. */
+    c = level + 1 < LSM_LEVELS ? compaction_new(v, level, in0, p)
+                               : compaction_in_place(v, level, in0, p);
     if (c != NULL) {
         c->trivial_move = false;
         c->rewrite = true;
@@ -1379,24 +1386,10 @@ lsm_compaction *lsm_vset_rewrite_range(lsm_vset *vs,
     lsm_version *v = lsm_vset_current(vs);
     lsm_compaction *c = NULL;
     flist in0;
-    if (collect_overlapping(v, level, begin, begin_len, end, end_len, &in0) !=
-            0 ||
-        in0.fl_n == 0)
-        goto out;
-    c = calloc(1, sizeof *c);
-    if (c == NULL) {
-        free(in0.fl_f);
-        goto out;
-    }
-    c->level = level;
-    c->output_level = level;
-    c->inputs[0] = in0.fl_f;
-    c->ninputs[0] = in0.fl_n;
-    c->target_file_bytes = p->target_file_bytes;
-    c->trivial_move = false;
-    lsm_version_ref(v);
-    c->version = v;
-out:
+    if (collect_overlapping(v, level, begin, begin_len, end, end_len, &in0) ==
+            0 &&
+        in0.fl_n > 0)
+        c = compaction_in_place(v, level, in0, p);
     lsm_version_unref(v);
     return c;
 }

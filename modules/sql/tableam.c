@@ -103,6 +103,16 @@ static size_t bpchar_missing(const sql_column *c, const uint8_t *s, size_t len)
     return nc < w ? w - nc : 0;
 }
 
+/* Copy v's bytes to q followed by `pad` spaces, and point v at q. */
+static void move_padded(dc_value *v, uint8_t *q, size_t pad)
+{
+    if (v->u.bytes.len)
+        memcpy(q, v->u.bytes.ptr, v->u.bytes.len);
+    memset(q + v->u.bytes.len, ' ', pad);
+    v->u.bytes.ptr = q;
+    v->u.bytes.len += pad;
+}
+
 /* Give a decoded char(n) value its pad, in memory from mem (NULL: malloc). */
 static int bpchar_pad(const sql_column *c, const sql_mem *mem, dc_value *v,
                       bool *padded, dc_error *err)
@@ -115,11 +125,7 @@ static int bpchar_pad(const sql_column *c, const sql_mem *mem, dc_value *v,
     uint8_t *q = mem ? mem->alloc(mem->ctx, n) : malloc(n);
     if (q == NULL)
         return oom(err);
-    if (v->u.bytes.len)
-        memcpy(q, v->u.bytes.ptr, v->u.bytes.len);
-    memset(q + v->u.bytes.len, ' ', pad);
-    v->u.bytes.ptr = q;
-    v->u.bytes.len = n;
+    move_padded(v, q, pad);
     *padded = true;
     return DC_OK;
 }
@@ -346,11 +352,7 @@ static int row_copy_malloc(const sql_table *t, dc_value *vals, dc_error *err)
                     free((void *)vals[j].u.bytes.ptr);
             return oom(err);
         }
-        if (v->u.bytes.len)
-            memcpy(q, v->u.bytes.ptr, v->u.bytes.len);
-        memset(q + v->u.bytes.len, ' ', pad);
-        v->u.bytes.ptr = q;
-        v->u.bytes.len = len;
+        move_padded(v, q, pad);
     }
     return DC_OK;
 }

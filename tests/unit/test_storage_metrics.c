@@ -69,33 +69,66 @@ static int ignore_value(void *ud, const uint8_t *v, size_t n)
     return 0;
 }
 
-static void test_lsm_reports_its_work(void **state)
+/* The lsm module loaded through the host into a fresh runtime, over a new
+ * data directory made from `tmpl` (mkdtemp), with `module_extra` (NULL:
+ * none) appended to the configuration; lsm_env_close undoes it all. */
+typedef struct lsm_env {
+    char dir[64];
+    dc_config *cfg;
+    dc_runtime *rt;
+    dc_module *m;
+    const dc_storage_vtable *vt;
+} lsm_env;
+
+static void lsm_env_open(lsm_env *e, const char *tmpl, const char *module_extra)
 {
-    (void)state;
     const char *bd = getenv("DATACAVE_BUILD");
     char so[PATH_MAX];
     snprintf(so, sizeof so, "%s/modules/lsm.so", bd && *bd ? bd : "build");
     if (access(so, R_OK) != 0)
         fail_msg("%s is not built", so);
-    char dir[] = "/tmp/datacave-metrics-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    snprintf(e->dir, sizeof e->dir, "%s", tmpl);
+    assert_non_null(mkdtemp(e->dir));
     char text[PATH_MAX + 512];
     snprintf(text, sizeof text,
              "[log]\nlevel = \"warn\"\n[storage]\ndata_dir = \"%s\"\n"
              "[modules]\nprotocol = \"\"\nsql = \"\"\nstorage = \"\"\n"
-             "auth = \"\"\nencryption = \"\"\nmetrics = \"\"\n",
-             dir);
+             "auth = \"\"\nencryption = \"\"\nmetrics = \"\"\n%s",
+             e->dir, module_extra ? module_extra : "");
     dc_strlist errors = {0};
-    dc_config *cfg = dc_config_parse(text, strlen(text), "t.toml", dir, &errors);
-    assert_non_null(cfg);
-    dc_runtime *rt = dc_runtime_new(cfg);
-    assert_int_equal(dc_runtime_load_file(rt, DC_KIND_STORAGE, so, &errors), 0);
-    assert_int_equal(dc_runtime_resolve(rt, false, &errors), 0);
+    e->cfg = dc_config_parse(text, strlen(text), "t.toml", e->dir, &errors);
+    assert_non_null(e->cfg);
+    e->rt = dc_runtime_new(e->cfg);
+    assert_int_equal(dc_runtime_load_file(e->rt, DC_KIND_STORAGE, so, &errors),
+                     0);
+    assert_int_equal(dc_runtime_resolve(e->rt, false, &errors), 0);
     dc_error err;
     dc_error_init(&err);
-    assert_int_equal(dc_runtime_init(rt, &err), DC_OK);
-    dc_module *m = dc_runtime_module(rt, DC_KIND_STORAGE);
-    const dc_storage_vtable *vt = m->desc->vtable;
+    assert_int_equal(dc_runtime_init(e->rt, &err), DC_OK);
+    e->m = dc_runtime_module(e->rt, DC_KIND_STORAGE);
+    e->vt = e->m->desc->vtable;
+}
+
+static void lsm_env_close(lsm_env *e)
+{
+    dc_runtime_shutdown(e->rt);
+    dc_runtime_free(e->rt);
+    dc_config_free(e->cfg);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_lsm_reports_its_work(void **state)
+{
+    (void)state;
+    lsm_env E;
+    lsm_env_open(&E, "/tmp/datacave-metrics-XXXXXX", NULL);
+    const char *dir = E.dir;
+    dc_module *m = E.m;
+    const dc_storage_vtable *vt = E.vt;
+    dc_error err;
+    dc_error_init(&err);
 
     /* Counters are process-wide: measure differences. */
     double puts0 = metric("datacave_storage_puts_total", NULL);
@@ -163,12 +196,7 @@ static void test_lsm_reports_its_work(void **state)
     metric("datacave_storage_block_cache_hits_total", NULL);
 
     vt->close(s);
-    dc_runtime_shutdown(rt);
-    dc_runtime_free(rt);
-    dc_config_free(cfg);
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    lsm_env_close(&E);
 }
 
 /* Number of *.sst files in dir/sst. */
@@ -192,28 +220,13 @@ static uint64_t count_sst(const char *dir)
 static void test_full_compaction_leaves_only_live_files(void **state)
 {
     (void)state;
-    const char *bd = getenv("DATACAVE_BUILD");
-    char so[PATH_MAX];
-    snprintf(so, sizeof so, "%s/modules/lsm.so", bd && *bd ? bd : "build");
-    char dir[] = "/tmp/datacave-compact-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char text[PATH_MAX + 512];
-    snprintf(text, sizeof text,
-             "[log]\nlevel = \"warn\"\n[storage]\ndata_dir = \"%s\"\n"
-             "[modules]\nprotocol = \"\"\nsql = \"\"\nstorage = \"\"\n"
-             "auth = \"\"\nencryption = \"\"\nmetrics = \"\"\n",
-             dir);
-    dc_strlist errors = {0};
-    dc_config *cfg = dc_config_parse(text, strlen(text), "t.toml", dir, &errors);
-    assert_non_null(cfg);
-    dc_runtime *rt = dc_runtime_new(cfg);
-    assert_int_equal(dc_runtime_load_file(rt, DC_KIND_STORAGE, so, &errors), 0);
-    assert_int_equal(dc_runtime_resolve(rt, false, &errors), 0);
+    lsm_env E;
+    lsm_env_open(&E, "/tmp/datacave-compact-XXXXXX", NULL);
+    const char *dir = E.dir;
+    dc_module *m = E.m;
+    const dc_storage_vtable *vt = E.vt;
     dc_error err;
     dc_error_init(&err);
-    assert_int_equal(dc_runtime_init(rt, &err), DC_OK);
-    dc_module *m = dc_runtime_module(rt, DC_KIND_STORAGE);
-    const dc_storage_vtable *vt = m->desc->vtable;
     dc_store_options o = {.size = sizeof o, .path = dir, .create_if_missing = true};
     dc_store *s = NULL;
     assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
@@ -245,12 +258,7 @@ static void test_full_compaction_leaves_only_live_files(void **state)
                  "engine lists %llu",
                  (unsigned long long)on_disk, (unsigned long long)listed);
     vt->close(s);
-    dc_runtime_shutdown(rt);
-    dc_runtime_free(rt);
-    dc_config_free(cfg);
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    lsm_env_close(&E);
 }
 
 /* The value a get returned. */
@@ -307,11 +315,15 @@ static uint64_t level_files(const dc_storage_vtable *vt, dc_store *s, int l)
 static void test_writes_go_on_during_compaction(void **state)
 {
     (void)state;
-    const char *bd = getenv("DATACAVE_BUILD");
-    char so[PATH_MAX];
-    snprintf(so, sizeof so, "%s/modules/lsm.so", bd && *bd ? bd : "build");
-    char dir[] = "/tmp/datacave-cmpwrite-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    lsm_env E;
+    lsm_env_open(&E, "/tmp/datacave-cmpwrite-XXXXXX",
+                 "[module.lsm]\nl0_compaction_trigger = 2\n"
+                 "bulk_write_bytes = 16384\n");
+    const char *dir = E.dir;
+    dc_module *m = E.m;
+    const dc_storage_vtable *vt = E.vt;
+    dc_error err;
+    dc_error_init(&err);
     char hold[PATH_MAX], held[PATH_MAX + 8];
     snprintf(hold, sizeof hold, "%s.hold", dir);
     snprintf(held, sizeof held, "%s.held", hold);
@@ -319,25 +331,6 @@ static void test_writes_go_on_during_compaction(void **state)
     assert_non_null(hf);
     fclose(hf);
     assert_int_equal(setenv("DATACAVE_TEST_HOLD_COMPACTION", hold, 1), 0);
-    char text[PATH_MAX + 512];
-    snprintf(text, sizeof text,
-             "[log]\nlevel = \"warn\"\n[storage]\ndata_dir = \"%s\"\n"
-             "[modules]\nprotocol = \"\"\nsql = \"\"\nstorage = \"\"\n"
-             "auth = \"\"\nencryption = \"\"\nmetrics = \"\"\n"
-             "[module.lsm]\nl0_compaction_trigger = 2\n"
-             "bulk_write_bytes = 16384\n",
-             dir);
-    dc_strlist errors = {0};
-    dc_config *cfg = dc_config_parse(text, strlen(text), "t.toml", dir, &errors);
-    assert_non_null(cfg);
-    dc_runtime *rt = dc_runtime_new(cfg);
-    assert_int_equal(dc_runtime_load_file(rt, DC_KIND_STORAGE, so, &errors), 0);
-    assert_int_equal(dc_runtime_resolve(rt, false, &errors), 0);
-    dc_error err;
-    dc_error_init(&err);
-    assert_int_equal(dc_runtime_init(rt, &err), DC_OK);
-    dc_module *m = dc_runtime_module(rt, DC_KIND_STORAGE);
-    const dc_storage_vtable *vt = m->desc->vtable;
     dc_store_options o = {.size = sizeof o, .path = dir, .create_if_missing = true};
     dc_store *s = NULL;
     assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
@@ -416,12 +409,7 @@ static void test_writes_go_on_during_compaction(void **state)
         assert_string_equal(g.v, want);
     }
     vt->close(s);
-    dc_runtime_shutdown(rt);
-    dc_runtime_free(rt);
-    dc_config_free(cfg);
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    lsm_env_close(&E);
 }
 
 /* A bulk write (a batch large enough to become a table file of its own)
@@ -433,29 +421,14 @@ static void test_writes_go_on_during_compaction(void **state)
 static void test_bulk_write_after_range_delete(void **state)
 {
     (void)state;
-    const char *bd = getenv("DATACAVE_BUILD");
-    char so[PATH_MAX];
-    snprintf(so, sizeof so, "%s/modules/lsm.so", bd && *bd ? bd : "build");
-    char dir[] = "/tmp/datacave-bulkrange-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char text[PATH_MAX + 512];
-    snprintf(text, sizeof text,
-             "[log]\nlevel = \"warn\"\n[storage]\ndata_dir = \"%s\"\n"
-             "[modules]\nprotocol = \"\"\nsql = \"\"\nstorage = \"\"\n"
-             "auth = \"\"\nencryption = \"\"\nmetrics = \"\"\n"
-             "[module.lsm]\nbulk_write_bytes = 64\n",
-             dir);
-    dc_strlist errors = {0};
-    dc_config *cfg = dc_config_parse(text, strlen(text), "t.toml", dir, &errors);
-    assert_non_null(cfg);
-    dc_runtime *rt = dc_runtime_new(cfg);
-    assert_int_equal(dc_runtime_load_file(rt, DC_KIND_STORAGE, so, &errors), 0);
-    assert_int_equal(dc_runtime_resolve(rt, false, &errors), 0);
+    lsm_env E;
+    lsm_env_open(&E, "/tmp/datacave-bulkrange-XXXXXX",
+                 "[module.lsm]\nbulk_write_bytes = 64\n");
+    const char *dir = E.dir;
+    dc_module *m = E.m;
+    const dc_storage_vtable *vt = E.vt;
     dc_error err;
     dc_error_init(&err);
-    assert_int_equal(dc_runtime_init(rt, &err), DC_OK);
-    dc_module *m = dc_runtime_module(rt, DC_KIND_STORAGE);
-    const dc_storage_vtable *vt = m->desc->vtable;
     dc_store_options o = {.size = sizeof o, .path = dir, .create_if_missing = true};
     dc_store *s = NULL;
     assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
@@ -518,12 +491,7 @@ static void test_bulk_write_after_range_delete(void **state)
         assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
     }
     vt->close(s);
-    dc_runtime_shutdown(rt);
-    dc_runtime_free(rt);
-    dc_config_free(cfg);
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    lsm_env_close(&E);
 }
 
 /* compact() of everything leaves nothing a read cannot see: with every
@@ -534,28 +502,13 @@ static void test_bulk_write_after_range_delete(void **state)
 static void test_compact_drops_dead_versions(void **state)
 {
     (void)state;
-    const char *bd = getenv("DATACAVE_BUILD");
-    char so[PATH_MAX];
-    snprintf(so, sizeof so, "%s/modules/lsm.so", bd && *bd ? bd : "build");
-    char dir[] = "/tmp/datacave-compactdead-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char text[PATH_MAX + 512];
-    snprintf(text, sizeof text,
-             "[log]\nlevel = \"warn\"\n[storage]\ndata_dir = \"%s\"\n"
-             "[modules]\nprotocol = \"\"\nsql = \"\"\nstorage = \"\"\n"
-             "auth = \"\"\nencryption = \"\"\nmetrics = \"\"\n",
-             dir);
-    dc_strlist errors = {0};
-    dc_config *cfg = dc_config_parse(text, strlen(text), "t.toml", dir, &errors);
-    assert_non_null(cfg);
-    dc_runtime *rt = dc_runtime_new(cfg);
-    assert_int_equal(dc_runtime_load_file(rt, DC_KIND_STORAGE, so, &errors), 0);
-    assert_int_equal(dc_runtime_resolve(rt, false, &errors), 0);
+    lsm_env E;
+    lsm_env_open(&E, "/tmp/datacave-compactdead-XXXXXX", NULL);
+    const char *dir = E.dir;
+    dc_module *m = E.m;
+    const dc_storage_vtable *vt = E.vt;
     dc_error err;
     dc_error_init(&err);
-    assert_int_equal(dc_runtime_init(rt, &err), DC_OK);
-    dc_module *m = dc_runtime_module(rt, DC_KIND_STORAGE);
-    const dc_storage_vtable *vt = m->desc->vtable;
     dc_store_options o = {.size = sizeof o, .path = dir, .create_if_missing = true};
     dc_store *s = NULL;
     assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
@@ -604,12 +557,7 @@ static void test_compact_drops_dead_versions(void **state)
         }
     }
     vt->close(s);
-    dc_runtime_shutdown(rt);
-    dc_runtime_free(rt);
-    dc_config_free(cfg);
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    lsm_env_close(&E);
 }
 
 int main(void)
