@@ -23,6 +23,7 @@
 #include "sql/binder.h"
 #include "sql/catalog.h"
 #include "sql/exec.h"
+#include "sql/pipe.h"
 #include "sql/session.h"
 #include "sql/tableam.h"
 #include "sql/txn.h"
@@ -287,6 +288,7 @@ typedef struct copy_in {
     const char *rec;       /* the current record (for error context)     */
     size_t reclen;
     bool ended;            /* saw the \. end marker                      */
+    struct copy_par *par;  /* decoding on a second thread, or NULL      */
 } copy_in;
 
 static int ci_field_add(copy_in *ci, dc_error *err)
@@ -527,8 +529,9 @@ static int check_row(copy_in *ci, dc_error *err)
     return DC_OK;
 }
 
-/* Decode the fields of the current record and insert the row. */
-static int insert_record(copy_in *ci, dc_error *err)
+/* Decode the fields of the current record (split already) into ci->vals,
+ * with the DEFAULTs of unlisted columns. */
+static int decode_fields(copy_in *ci, dc_error *err)
 {
     const sql_table *t = ci->t;
     const copy_cols *cc = &ci->cols;
@@ -575,12 +578,14 @@ static int insert_record(copy_in *ci, dc_error *err)
             return rc;
         }
     }
-    if (t->nchecks && (rc = check_row(ci, err)))
-        return rc;
-    if ((rc = sql_table_insert(ci->ctx->txn, t, ci->vals, NULL, err))) {
-        add_context(ci, NULL, NULL, 0, err);
-        return rc;
-    }
+    return DC_OK;
+}
+
+/* The rows of recent records take ROWS_PER_ARENA rows of values; then the
+ * arena is dropped (and the statement checked for a cancel). */
+static int next_row(copy_in *ci, dc_error *err)
+{
+    int rc;
     ci->rows++;
     if (ci->rows % ROWS_PER_ARENA == 0) {
         if ((rc = reset_row_arena(ci, err)) ||
@@ -588,6 +593,258 @@ static int insert_record(copy_in *ci, dc_error *err)
             return rc;
     }
     return DC_OK;
+}
+
+/* Decode the fields of the current record and insert the row. */
+static int insert_record(copy_in *ci, dc_error *err)
+{
+    const sql_table *t = ci->t;
+    int rc = decode_fields(ci, err);
+    if (rc)
+        return rc;
+    if (t->nchecks && (rc = check_row(ci, err)))
+        return rc;
+    if ((rc = sql_table_insert(ci->ctx->txn, t, ci->vals, NULL, err))) {
+        add_context(ci, NULL, NULL, 0, err);
+        return rc;
+    }
+    return next_row(ci, err);
+}
+
+/* ==== COPY FROM on two threads ============================================
+ *
+ * Into a table whose rows need nothing but their own values (no primary
+ * key, no index, no CHECK, no DEFAULT to evaluate: what a bulk load
+ * usually fills), records are decoded on a second thread.  The
+ * connection's thread cuts records out of the client's data into batches;
+ * the decoder splits them, decodes the values, checks NOT NULL and encodes
+ * each row; the connection's thread then gives the encoded rows their
+ * rowids and writes them, batch by batch in input order, so the rows, the
+ * rowids and the first error reported are those of a serial COPY.  The
+ * thread starts only once a first batch is full: a short COPY decodes its
+ * one batch on the connection's thread. */
+
+#define BATCH_RECS 1024
+#define BATCH_TEXT (256 * 1024)
+#define NBATCH 4
+
+typedef struct copy_batch {
+    sql_buf text;           /* the records' bytes, back to back          */
+    size_t n;               /* records                                   */
+    size_t off[BATCH_RECS]; /* record i: text[off[i], off[i] + len[i])   */
+    size_t len[BATCH_RECS];
+    uint64_t line0;         /* line of record 0                          */
+    sql_buf rows;           /* encoded rows, back to back                */
+    size_t end[BATCH_RECS]; /* row i ends at rows[end[i]]                */
+    size_t nok;             /* rows decoded before the error, if any     */
+    int rc;
+    dc_error err;
+} copy_batch;
+
+typedef struct copy_par {
+    copy_batch b[NBATCH];
+    sql_pipe *pipe;         /* NULL until a first batch is full          */
+    bool serial;            /* no thread to be had: decode here          */
+    copy_in dec;            /* the decoder's record state                */
+    sql_buf row;            /* decoder: one encoded row                  */
+    sql_buf key;            /* connection: one row key                   */
+} copy_par;
+
+static bool par_eligible(const copy_in *ci)
+{
+    const sql_table *t = ci->t;
+    if (t->pkey != NULL || t->nindexes > 0 || t->nchecks > 0)
+        return false;
+    for (int a = 0; a < t->natts; a++)
+        if (ci->defaults[a])
+            return false;
+    return true;
+}
+
+/* Decode batch b with the decoder's record state: b->rows gets the
+ * encoded rows of its first b->nok records; b->rc the first error. */
+static void decode_batch(void *ud, void *slot)
+{
+    copy_par *p = ud;
+    copy_batch *b = slot;
+    copy_in *d = &p->dec;
+    b->rows.len = 0;
+    b->nok = 0;
+    b->rc = DC_OK;
+    dc_error_init(&b->err);
+    for (size_t i = 0; i < b->n; i++) {
+        const char *s = (const char *)b->text.data + b->off[i];
+        dc_error *err = &b->err;
+        d->line = b->line0 + i;
+        d->rec = s;
+        d->reclen = b->len[i];
+        d->nf = 0;
+        d->field.len = 0;
+        int rc = d->o->csv ? split_csv(d, s, b->len[i], err)
+                           : split_text(d, s, b->len[i], err);
+        if (rc == DC_OK)
+            rc = decode_fields(d, err);
+        if (rc == DC_OK &&
+            (rc = sql_row_prepare(d->t, d->vals, &p->row, err)) != DC_OK)
+            add_context(d, NULL, NULL, 0, err);
+        if (rc == DC_OK)
+            rc = sql_buf_append(&b->rows, p->row.data, p->row.len, err);
+        if (rc == DC_OK && ++d->rows % ROWS_PER_ARENA == 0)
+            rc = reset_row_arena(d, err);
+        if (rc != DC_OK) {
+            b->rc = rc;
+            return;
+        }
+        b->end[i] = b->rows.len;
+        b->nok = i + 1;
+    }
+}
+
+static int par_open(copy_in *ci, dc_error *err)
+{
+    copy_par *p = calloc(1, sizeof *p);
+    if (!p)
+        return oom(err);
+    ci->par = p;
+    copy_in *d = &p->dec;
+    d->ctx = ci->ctx;
+    d->t = ci->t;
+    d->o = ci->o;
+    d->cols = ci->cols;
+    d->defaults = ci->defaults;
+    d->nulls = ci->nulls;
+    d->rctx = *ci->ctx;
+    d->vals = calloc((size_t)ci->t->natts + 1, sizeof(dc_value));
+    if (!d->vals)
+        return oom(err);
+    return reset_row_arena(d, err);
+}
+
+/* Stop the decoder (when it runs) and free everything. */
+static void par_close(copy_in *ci)
+{
+    copy_par *p = ci->par;
+    if (!p)
+        return;
+    sql_pipe_close(p->pipe);
+    for (int i = 0; i < NBATCH; i++) {
+        sql_buf_free(&p->b[i].text);
+        sql_buf_free(&p->b[i].rows);
+    }
+    copy_in *d = &p->dec;
+    sql_buf_free(&d->field);
+    free(d->fptr);
+    free(d->foff);
+    free(d->flen);
+    free(d->fnull);
+    free(d->vals);
+    sql_arena_free(d->rowa);
+    sql_buf_free(&p->row);
+    sql_buf_free(&p->key);
+    free(p);
+    ci->par = NULL;
+}
+
+/* Write the decoded rows of b, then report its error if it had one. */
+static int write_batch(copy_in *ci, copy_batch *b, dc_error *err)
+{
+    copy_par *p = ci->par;
+    size_t start = 0;
+    int rc = DC_OK;
+    for (size_t i = 0; i < b->nok && rc == DC_OK; i++) {
+        rc = sql_table_insert_encoded(ci->ctx->txn, ci->t, b->rows.data + start,
+                                      b->end[i] - start, &p->key, err);
+        if (rc == DC_OK) {
+            ci->rows++;
+            if (ci->rows % ROWS_PER_ARENA == 0)
+                rc = sql_check_cancel(ci->ctx, err);
+        } else {
+            ci->line = b->line0 + i;
+            ci->rec = (const char *)b->text.data + b->off[i];
+            ci->reclen = b->len[i];
+            add_context(ci, NULL, NULL, 0, err);
+        }
+        start = b->end[i];
+    }
+    if (rc == DC_OK && b->rc != DC_OK)
+        rc = sql_pipe_report(err, b->rc, &b->err);
+    b->n = 0;
+    b->text.len = 0;
+    return rc;
+}
+
+/* Write the decoded batches at the head: those done (all of them when
+ * `all`), and at least the oldest when no batch is free to fill. */
+static int par_drain(copy_in *ci, bool all, dc_error *err)
+{
+    sql_pipe *pipe = ci->par->pipe;
+    for (;;) {
+        bool wait = all ? sql_pipe_pending(pipe) > 0
+                        : sql_pipe_free_slot(pipe) == NULL;
+        copy_batch *b = sql_pipe_take(pipe, wait);
+        if (b == NULL)
+            return DC_OK;
+        int rc = write_batch(ci, b, err);
+        sql_pipe_release(pipe);
+        if (rc != DC_OK)
+            return rc;
+    }
+}
+
+/* The batch being filled. */
+static copy_batch *par_filling(copy_par *p)
+{
+    return p->pipe ? sql_pipe_free_slot(p->pipe) : &p->b[0];
+}
+
+/* Hand the batch being filled over: to the decoder, started with the
+ * first full batch; decoded here when it is the last of a short COPY or
+ * no thread can start. */
+static int par_submit(copy_in *ci, bool last, dc_error *err)
+{
+    copy_par *p = ci->par;
+    copy_batch *b = par_filling(p);
+    if (b->n == 0)
+        return DC_OK;
+    if (!p->pipe && !last && !p->serial) {
+        void *slots[NBATCH];
+        for (int i = 0; i < NBATCH; i++)
+            slots[i] = &p->b[i];
+        p->serial = !sql_pipe_open(slots, NBATCH, decode_batch, p, &p->pipe);
+    }
+    if (!p->pipe) {
+        decode_batch(p, b);
+        return write_batch(ci, b, err);
+    }
+    sql_pipe_submit(p->pipe);
+    return par_drain(ci, false, err);
+}
+
+/* Add the current record [s, s + n) to the batch being filled. */
+static int par_add(copy_in *ci, const char *s, size_t n, dc_error *err)
+{
+    copy_batch *b = par_filling(ci->par);
+    if (b->n == 0)
+        b->line0 = ci->line;
+    b->off[b->n] = b->text.len;
+    b->len[b->n] = n;
+    int rc = n ? sql_buf_append(&b->text, s, n, err) : DC_OK;
+    if (rc)
+        return rc;
+    b->n++;
+    if (b->n == BATCH_RECS || b->text.len >= BATCH_TEXT)
+        return par_submit(ci, false, err);
+    return DC_OK;
+}
+
+/* The input ended: decode and write what is left. */
+static int par_finish(copy_in *ci, dc_error *err)
+{
+    copy_par *p = ci->par;
+    int rc = par_submit(ci, true, err);
+    if (rc == DC_OK && p->pipe)
+        rc = par_drain(ci, true, err);
+    return rc;
 }
 
 /* One complete record [s, s + n) (no line end). */
@@ -600,6 +857,8 @@ static int handle_record(copy_in *ci, const char *s, size_t n, dc_error *err)
     }
     if (ci->line == 1 && ci->o->header)
         return DC_OK;
+    if (ci->par)
+        return par_add(ci, s, n, err);
     ci->nf = 0;
     ci->field.len = 0;
     ci->rec = s;
@@ -771,6 +1030,8 @@ static int copy_from(sql_ctx *ctx, const sql_table *t, const sql_copy *c,
         rc = bind_exprs(&ci, err);
     if (rc == DC_OK)
         rc = reset_row_arena(&ci, err);
+    if (rc == DC_OK && par_eligible(&ci))
+        rc = par_open(&ci, err);
     if (rc == DC_OK && sink->copy_begin)
         rc = sink->copy_begin(sink->ud, DC_COPY_IN, o->csv ? 1 : 0,
                               (uint32_t)ci.cols.n);
@@ -793,6 +1054,9 @@ static int copy_from(sql_ctx *ctx, const sql_table *t, const sql_copy *c,
         if (rc == DC_OK)
             rc = sql_check_cancel(ctx, err);
     }
+    if (rc == DC_OK && ci.par)
+        rc = par_finish(&ci, err);
+    par_close(&ci);
     if (rc == DC_OK)
         *rows = ci.rows;
     sql_buf_free(&ci.in);

@@ -25,6 +25,7 @@
 #include "sql/catalog.h"
 #include "sql/exec.h"
 #include "sql/parser.h"
+#include "sql/pipe.h"
 #include "sql/tableam.h"
 #include "sql/txn.h"
 
@@ -594,6 +595,142 @@ static int rewrite_table(ddl *d, sql_table *cur, sql_table *next,
     return rewrite_table_x(d, cur, next, NULL, NULL, out, err);
 }
 
+/* ---- the key-only rewrite on two threads
+ *
+ * When the new table's one index is its primary key and the rows keep
+ * their stored bytes, a helper thread scans the old table, checks NOT
+ * NULL and builds each row's new key, in batches; the statement's thread
+ * loads them in scan order (sql_table_load_keyed), so rows, errors and
+ * their order are those of the serial loop.  The scan must read storage
+ * alone (sql_scan_storage_only): the statement's thread writes the
+ * transaction's write set meanwhile. */
+
+#define RW_ROWS 1024
+#define RW_BYTES (256 * 1024)
+#define RW_SLOTS 4
+
+typedef struct rw_batch {
+    sql_buf data;             /* each row's key, then its stored bytes   */
+    size_t n;
+    size_t off[RW_ROWS];      /* row i's key starts at data[off[i]]      */
+    size_t klen[RW_ROWS], rlen[RW_ROWS];
+    bool end;                 /* the scan ended (or failed) here         */
+    int rc;
+    dc_error err;
+} rw_batch;
+
+typedef struct rw_scan {
+    rw_batch b[RW_SLOTS];
+    sql_scan *scan;
+    const sql_table *next;
+    const sql_ctx *ctx;
+    dc_value *vals;
+    sql_arena *a;             /* values of the batch being filled        */
+    sql_buf key;
+    bool ended;
+} rw_scan;
+
+/* The helper: fill batch `slot` with the next rows of the scan. */
+static void rw_fill(void *ud, void *slot)
+{
+    rw_scan *r = ud;
+    rw_batch *b = slot;
+    b->data.len = 0;
+    b->n = 0;
+    b->rc = DC_OK;
+    dc_error_init(&b->err);
+    int rc = DC_OK;
+    sql_arena *na = r->ended ? NULL : sql_arena_new();
+    if (!r->ended && na == NULL)
+        rc = oom(&b->err);
+    if (na != NULL) {
+        sql_arena_free(r->a);
+        r->a = na;
+        rc = sql_check_cancel(r->ctx, &b->err);
+    }
+    sql_mem mem = {arena_alloc_fn, r->a};
+    while (rc == DC_OK && !r->ended && b->n < RW_ROWS &&
+           b->data.len < RW_BYTES) {
+        bool valid = false;
+        rc = sql_scan_next(r->scan, &mem, r->vals, NULL, NULL, &valid,
+                           &b->err);
+        if (rc != DC_OK)
+            break;
+        if (!valid) {
+            r->ended = true;
+            break;
+        }
+        const uint8_t *row = NULL;
+        size_t rowlen = 0;
+        sql_scan_row(r->scan, &row, &rowlen);
+        rc = sql_table_check_not_null(r->next, r->vals, &b->err);
+        if (rc == DC_OK)
+            rc = sql_row_key(r->next, r->vals, &r->key, &b->err);
+        if (rc == DC_OK) {
+            b->off[b->n] = b->data.len;
+            b->klen[b->n] = r->key.len;
+            b->rlen[b->n] = rowlen;
+            rc = sql_buf_append(&b->data, r->key.data, r->key.len, &b->err);
+        }
+        if (rc == DC_OK && rowlen)
+            rc = sql_buf_append(&b->data, row, rowlen, &b->err);
+        if (rc == DC_OK)
+            b->n++;
+    }
+    if (rc != DC_OK) {
+        b->rc = rc;
+        r->ended = true;
+    }
+    b->end = r->ended;
+}
+
+/* Load every row of l's scan into `next` with a helper scanning.  *ran is
+ * false (and nothing done) when no helper thread can start. */
+static int rewrite_par(sql_ctx *ctx, row_loop *l, sql_table *next,
+                       sql_loader *ld, bool *ran, dc_error *err)
+{
+    *ran = false;
+    rw_scan *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return DC_OK;
+    r->scan = l->scan;
+    r->next = next;
+    r->ctx = ctx;
+    r->vals = l->vals;
+    void *slots[RW_SLOTS];
+    for (int i = 0; i < RW_SLOTS; i++)
+        slots[i] = &r->b[i];
+    sql_pipe *p = NULL;
+    int rc = DC_OK;
+    if (sql_pipe_open(slots, RW_SLOTS, rw_fill, r, &p)) {
+        *ran = true;
+        while (sql_pipe_free_slot(p) != NULL)
+            sql_pipe_submit(p);
+        for (;;) {
+            rw_batch *b = sql_pipe_take(p, true);
+            for (size_t i = 0; i < b->n && rc == DC_OK; i++) {
+                const uint8_t *k = b->data.data + b->off[i];
+                rc = sql_table_load_keyed(ctx->txn, next, ld, k, b->klen[i],
+                                          k + b->klen[i], b->rlen[i], err);
+            }
+            if (rc == DC_OK && b->rc != DC_OK)
+                rc = sql_pipe_report(err, b->rc, &b->err);
+            bool end = b->end;
+            sql_pipe_release(p);
+            if (rc != DC_OK || end)
+                break;
+            sql_pipe_submit(p); /* the slot just released */
+        }
+        sql_pipe_close(p);
+    }
+    for (int i = 0; i < RW_SLOTS; i++)
+        sql_buf_free(&r->b[i].data);
+    sql_buf_free(&r->key);
+    sql_arena_free(r->a);
+    free(r);
+    return rc;
+}
+
 static int rewrite_table_x(ddl *d, sql_table *cur, sql_table *next,
                            row_xform xf, void *xf_ud, sql_table **out,
                            dc_error *err)
@@ -637,7 +774,11 @@ static int rewrite_table_x(ddl *d, sql_table *cur, sql_table *next,
         }
     }
     sql_loader ld = {0};
-    for (;;) {
+    bool ran = false;
+    if (raw && next->pkey != NULL && next->nindexes == 1 &&
+        sql_scan_storage_only(l.scan))
+        rc = rewrite_par(ctx, &l, next, &ld, &ran, err);
+    while (!ran) {
         bool valid = false;
         if ((rc = loop_next(&l, &valid, err)) != DC_OK || !valid)
             break;

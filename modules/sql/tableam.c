@@ -664,6 +664,28 @@ int sql_table_insert(sql_txn *txn, const sql_table *t, const dc_value *vals,
     return rc;
 }
 
+int sql_row_prepare(const sql_table *t, const dc_value *vals, sql_buf *out,
+                    dc_error *err)
+{
+    int rc = check_not_null(t, vals, err);
+    return rc ? rc : sql_row_encode(t, vals, out, err);
+}
+
+int sql_table_insert_encoded(sql_txn *txn, const sql_table *t,
+                             const uint8_t *row, size_t rowlen, sql_buf *key,
+                             dc_error *err)
+{
+    int64_t rowid = 0;
+    int rc = sql_rowid_next(txn, &rowid, err);
+    if (rc == DC_OK)
+        rc = key_start(key, t->oid, err);
+    if (rc == DC_OK) {
+        dc_value v = sql_value_int(DC_TYPE_INT8, rowid);
+        rc = sql_key_append(key, &v, 0, err);
+    }
+    return rc ? rc : sql_txn_put(txn, key->data, key->len, row, rowlen, err);
+}
+
 bool sql_table_same_layout(const sql_table *a, const sql_table *b)
 {
     if (a->natts != b->natts)
@@ -734,6 +756,54 @@ int sql_table_load_raw(sql_txn *txn, const sql_table *t, sql_loader *ld,
         ld->has_last = rc == DC_OK;
     }
     ld->key = s.key, ld->row = s.row, ld->ix = s.ix, ld->val = s.val;
+    return rc;
+}
+
+static void *keyed_arena_alloc(void *a, size_t n)
+{
+    return sql_arena_alloc((sql_arena *)a, n);
+}
+
+int sql_table_check_not_null(const sql_table *t, const dc_value *vals,
+                             dc_error *err)
+{
+    return check_not_null(t, vals, err);
+}
+
+int sql_table_load_keyed(sql_txn *txn, const sql_table *t, sql_loader *ld,
+                         const uint8_t *key, size_t klen, const uint8_t *row,
+                         size_t rowlen, dc_error *err)
+{
+    int rc = DC_OK;
+    sql_buf *k = &ld->key;
+    k->len = 0;
+    if ((rc = sql_buf_append(k, key, klen, err)) != DC_OK)
+        return rc;
+    bool ascending = !ld->has_last || sql_buf_cmp_gt(k, &ld->last);
+    if (!ascending) {
+        bool exists = false;
+        rc = sql_txn_get(txn, SQL_READ_LATEST, key, klen, NULL, &exists, err);
+        if (rc == DC_OK && exists) {
+            /* The message names the key's values: decode them. */
+            sql_arena *a = sql_arena_new();
+            dc_value *vals = calloc((size_t)t->natts + 1, sizeof *vals);
+            sql_mem mem = {keyed_arena_alloc, a};
+            rc = a && vals ? sql_row_decode(t, row, rowlen, &mem, vals, err)
+                           : oom(err);
+            if (rc == DC_OK)
+                rc = unique_error(t, t->pkey, vals, err);
+            free(vals);
+            sql_arena_free(a);
+        }
+    }
+    if (rc == DC_OK)
+        rc = sql_txn_put(txn, key, klen, row, rowlen, err);
+    if (rc == DC_OK && ascending) {
+        sql_buf tmp = ld->last;
+        ld->last = *k;
+        *k = tmp;
+        ld->has_last = true;
+    }
     return rc;
 }
 
@@ -1196,6 +1266,11 @@ int sql_index_scan_open(sql_txn *txn, int mode, const sql_table *t,
                          err);
     return scan_open(txn, mode, t, ix->oid, true, lo, lolen, hi, hilen, out,
                      err);
+}
+
+bool sql_scan_storage_only(const sql_scan *s)
+{
+    return !s->via_index && sql_txn_iter_storage_only(s->it);
 }
 
 void sql_scan_row(const sql_scan *s, const uint8_t **row, size_t *len)

@@ -55,6 +55,16 @@ int sql_row_key(const sql_table *t, const dc_value *vals, sql_buf *key,
  * its index entries.  key_out (may be NULL) gets the row key. */
 int sql_table_insert(sql_txn *txn, const sql_table *t, const dc_value *vals,
                      sql_buf *key_out, dc_error *err);
+/* The two halves of sql_table_insert for a table without a primary key
+ * or any index, so that the first can run off the connection's thread
+ * (COPY FROM decodes on a second thread, sql/copy.c): check NOT NULL and
+ * encode the row into out (cleared first); then give the encoded row the
+ * next rowid and write it (key: scratch for its key). */
+int sql_row_prepare(const sql_table *t, const dc_value *vals, sql_buf *out,
+                    dc_error *err);
+int sql_table_insert_encoded(sql_txn *txn, const sql_table *t,
+                             const uint8_t *row, size_t rowlen, sql_buf *key,
+                             dc_error *err);
 /* Bulk insert into a table that the transaction itself created (the copy
  * a table rewrite fills): nothing of it is in storage and no other
  * transaction can see it, so its rows take no locks, and while the primary
@@ -74,6 +84,15 @@ int sql_table_load(sql_txn *txn, const sql_table *t, sql_loader *ld,
 int sql_table_load_raw(sql_txn *txn, const sql_table *t, sql_loader *ld,
                        const dc_value *vals, const uint8_t *row, size_t rowlen,
                        dc_error *err);
+/* The same for a table whose one index is its primary key, with the row
+ * key built and NOT NULL checked already (sql_row_key,
+ * sql_table_check_not_null): a rewrite builds them on a helper thread. */
+int sql_table_load_keyed(sql_txn *txn, const sql_table *t, sql_loader *ld,
+                         const uint8_t *key, size_t klen, const uint8_t *row,
+                         size_t rowlen, dc_error *err);
+/* 23502 when vals has a NULL in a NOT NULL column. */
+int sql_table_check_not_null(const sql_table *t, const dc_value *vals,
+                             dc_error *err);
 /* True when a row stored for a reads the same as one stored for b: the
  * same columns, types, lengths, dropped columns and missing values. */
 bool sql_table_same_layout(const sql_table *a, const sql_table *b);
@@ -136,6 +155,11 @@ int sql_index_scan_open(sql_txn *txn, int mode, const sql_table *t,
 /* The stored bytes of the row a table scan (not an index scan) returned
  * last; valid until the next call on the scan. */
 void sql_scan_row(const sql_scan *s, const uint8_t **row, size_t *len);
+/* True when the scan reads storage alone: a table scan that found nothing
+ * of the transaction's own writes in its range when it opened (so it
+ * never looks at them).  Only such a scan may go on on another thread
+ * while its transaction writes elsewhere. */
+bool sql_scan_storage_only(const sql_scan *s);
 int sql_scan_next(sql_scan *s, const sql_mem *mem, dc_value *vals,
                   const uint8_t **key, size_t *klen, bool *valid,
                   dc_error *err);

@@ -1180,6 +1180,14 @@ void sql_txn_iter_value(const sql_txn_iter *it, const uint8_t **v, size_t *n)
     *n = it->vn;
 }
 
+bool sql_txn_iter_storage_only(const sql_txn_iter *it)
+{
+    /* With no write set node in range at open (later ones are never
+     * looked at: ws_advance needs a node to start from) and no range
+     * delete, next() reads the storage iterator alone. */
+    return it->ws == NULL && it->nranges == 0 && it->fresh;
+}
+
 void sql_txn_iter_close(sql_txn_iter *it)
 {
     if (it == NULL)

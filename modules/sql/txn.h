@@ -148,6 +148,9 @@ int sql_txn_iter_seek(sql_txn_iter *it, const uint8_t *key, size_t klen,
 int sql_txn_iter_next(sql_txn_iter *it, bool *valid, dc_error *err);
 void sql_txn_iter_key(const sql_txn_iter *it, const uint8_t **k, size_t *n);
 void sql_txn_iter_value(const sql_txn_iter *it, const uint8_t **v, size_t *n);
+/* True when the iterator, just opened, will read storage alone (see
+ * sql_scan_storage_only). */
+bool sql_txn_iter_storage_only(const sql_txn_iter *it);
 void sql_txn_iter_close(sql_txn_iter *it);
 
 /* ---- engine counters (SQL_REL_META) -------------------------------------

@@ -220,6 +220,80 @@ static void test_ddl(void **state)
     E.vt->session_close(s);
 }
 
+/* The error of a statement that must fail with `state`. */
+static dc_error err_of(dc_sql_session *s, const char *sql, const char *state)
+{
+    result r;
+    dc_error err;
+    if (run(s, sql, &r, &err) == 0)
+        fail_msg("%s\n  succeeded, expected %s", sql, state);
+    if (strcmp(err.sqlstate, state) != 0)
+        fail_msg("%s\n  failed with %s (%s), expected %s", sql, err.sqlstate,
+                 err.message, state);
+    return err;
+}
+
+/* ADD PRIMARY KEY over thousands of rows: the old table is scanned (and
+ * the new keys built) on a helper thread in batches of 1024 rows, and the
+ * statement's thread loads them.  Rows, order and errors must be those of
+ * the one-thread rewrite, in whatever batch the row that fails is. */
+static void test_rewrite_two_threads(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    /* Keys ascending in scan order. */
+    q(s, "CREATE TABLE w (a int, b text, c int)");
+    q(s, "INSERT INTO w SELECT i, 'b' || i, i * 2 FROM generate_series(1, 5000) i");
+    q(s, "ALTER TABLE w ADD PRIMARY KEY (a)");
+    Q(s, "SELECT count(*), sum(a), sum(c), min(b), max(b) FROM w",
+      "5000|12502500|25005000|b1|b999\n");
+    Q(s, "SELECT b, c FROM w WHERE a = 4321", "b4321|8642\n");
+    Q(s, "SELECT a FROM w WHERE a > 4997", "4998\n4999\n5000\n");
+    qerr(s, "INSERT INTO w VALUES (4321, 'x', 0)", "23505");
+    /* Descending: every key is checked against the rows loaded before. */
+    q(s, "CREATE TABLE wd (a int, b text)");
+    q(s, "INSERT INTO wd SELECT i, 'b' || i FROM generate_series(5000, 1, -1) i");
+    q(s, "ALTER TABLE wd ADD PRIMARY KEY (a)");
+    Q(s, "SELECT count(*), sum(a) FROM wd", "5000|12502500\n");
+    Q(s, "SELECT a, b FROM wd LIMIT 2", "1|b1\n2|b2\n");
+    /* A duplicate far into the scan, both out of order (a probe finds it)
+     * and right after its twin (the ascending check does). */
+    q(s, "CREATE TABLE wx (a int, b text)");
+    q(s, "INSERT INTO wx SELECT i, 'b' || i FROM generate_series(1, 4000) i");
+    q(s, "INSERT INTO wx VALUES (10, 'again')");
+    q(s, "INSERT INTO wx SELECT i, 'b' || i FROM generate_series(4001, 5000) i");
+    dc_error e = err_of(s, "ALTER TABLE wx ADD PRIMARY KEY (a)", "23505");
+    assert_string_equal(e.message, "could not create unique index \"wx_pkey\"");
+    assert_non_null(strstr(e.detail, "(a)=(10)"));
+    q(s, "DELETE FROM wx WHERE b = 'again'");
+    q(s, "INSERT INTO wx VALUES (5000, 'again')");
+    e = err_of(s, "ALTER TABLE wx ADD PRIMARY KEY (a)", "23505");
+    assert_non_null(strstr(e.detail, "(a)=(5000)"));
+    /* A NULL key in a later batch. */
+    q(s, "DELETE FROM wx WHERE b = 'again'");
+    q(s, "INSERT INTO wx VALUES (NULL, 'null')");
+    q(s, "INSERT INTO wx SELECT i, 'b' || i FROM generate_series(5001, 6500) i");
+    e = err_of(s, "ALTER TABLE wx ADD PRIMARY KEY (a)", "23502");
+    assert_string_equal(e.message,
+                        "column \"a\" of relation \"wx\" contains null values");
+    /* Nothing changed: still no key, every row there. */
+    Q(s, "SELECT count(*), count(a), sum(a) FROM wx", "6501|6500|21128250\n");
+    q(s, "INSERT INTO wx VALUES (1, 'dup allowed')");
+    q(s, "DELETE FROM wx WHERE a IS NULL OR b = 'dup allowed'");
+    q(s, "ALTER TABLE wx ADD PRIMARY KEY (a)");
+    Q(s, "SELECT count(*), sum(a) FROM wx", "6500|21128250\n");
+    /* Rolled back with its transaction. */
+    q(s, "CREATE TABLE wr (a int, b text)");
+    q(s, "INSERT INTO wr SELECT i, 'b' || i FROM generate_series(1, 3000) i");
+    q(s, "BEGIN");
+    q(s, "ALTER TABLE wr ADD PRIMARY KEY (a)");
+    Q(s, "SELECT b FROM wr WHERE a = 2999", "b2999\n");
+    q(s, "ROLLBACK");
+    q(s, "INSERT INTO wr VALUES (1, 'dup allowed')");
+    Q(s, "SELECT count(*) FROM wr", "3001\n");
+    E.vt->session_close(s);
+}
+
 static void test_indexes_and_explain(void **state)
 {
     (void)state;
@@ -826,6 +900,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_basic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rewrite_two_threads, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queries, setup, teardown),

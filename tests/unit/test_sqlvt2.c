@@ -357,6 +357,113 @@ static void test_copy_query_and_volume(void **state)
     E.vt->session_close(s);
 }
 
+/* ==== COPY decoded on a second thread ====================================== */
+
+/* Text rows "i\tv\tn\n" for i in [1, n]: v is \N every 7th row and holds
+ * an escaped tab every 5th; bad_line (0: none) gets `bad` in its place. */
+static char *gen_rows(int n, int bad_line, const char *bad, size_t *lenp)
+{
+    size_t cap = (size_t)n * 48 + 64, len = 0;
+    char *in = malloc(cap);
+    assert_non_null(in);
+    for (int i = 1; i <= n; i++) {
+        if (i == bad_line)
+            len += (size_t)snprintf(in + len, cap - len, "%s\n", bad);
+        else if (i % 7 == 0)
+            len += (size_t)snprintf(in + len, cap - len, "%d\t\\N\t%d.5\n", i,
+                                    i % 100);
+        else if (i % 5 == 0)
+            len += (size_t)snprintf(in + len, cap - len, "%d\tx\\ty%d\t%d.5\n",
+                                    i, i, i % 100);
+        else
+            len += (size_t)snprintf(in + len, cap - len, "%d\tv%d\t%d.5\n", i,
+                                    i, i % 100);
+    }
+    if (lenp)
+        *lenp = len;
+    return in;
+}
+
+static void test_copy_two_threads(void **state)
+{
+    (void)state;
+    dc_sql_session *s = open_session();
+    /* No key, index, check or default: decoded on a second thread once a
+     * batch of 1024 records is full. */
+    q(s, "CREATE TABLE h (a int NOT NULL, b text, c numeric)");
+    size_t len;
+    char *in = gen_rows(10000, 0, NULL, &len);
+    assert_string_equal(copy_ok(s, "COPY h FROM STDIN", in, 777), "COPY 10000");
+    Q(s, "SELECT count(*), sum(a), count(b), sum(c) FROM h",
+      "10000|50005000|8572|500000.0\n");
+    /* Rows come back in input order, byte for byte. */
+    assert_string_equal(copy_ok(s, "COPY h TO STDOUT", NULL, 0), "COPY 10000");
+    assert_int_equal(IO.outlen, len);
+    assert_memory_equal(IO.out, in, len);
+    free(in);
+
+    /* The first bad record fails the COPY with its own line, whichever
+     * batch it is in, and nothing of the COPY stays. */
+    static const struct {
+        int line;
+        const char *rec, *state, *context;
+    } bad[] = {
+        {3500, "zz\tv\t1", "22P02", "COPY h, line 3500, column a: \"zz\""},
+        {4100, "\\N\tv\t1", "23502", "COPY h, line 4100"},
+        {2049, "7\tv", "22P04", "COPY h, line 2049: \"7\tv\""},
+        {1024, "7\tv\t1\t1", "22P04", "COPY h, line 1024: \"7\tv\t1\t1\""},
+        {9000, "7\tv\tx", "22P02", "COPY h, line 9000, column c: \"x\""},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        in = gen_rows(9500, bad[k].line, bad[k].rec, NULL);
+        dc_error e = copy_err(s, "COPY h FROM STDIN", in, 1000, bad[k].state);
+        assert_string_equal(e.context, bad[k].context);
+        free(in);
+    }
+    Q(s, "SELECT count(*) FROM h", "10000\n");
+
+    /* In a block: the rows are the transaction's until it ends. */
+    in = gen_rows(3000, 0, NULL, NULL);
+    q(s, "BEGIN");
+    assert_string_equal(copy_ok(s, "COPY h FROM STDIN", in, 0), "COPY 3000");
+    Q(s, "SELECT count(*) FROM h", "13000\n");
+    q(s, "ROLLBACK");
+    Q(s, "SELECT count(*) FROM h", "10000\n");
+    free(in);
+
+    /* The end marker stops the input in the middle of a batch. */
+    in = gen_rows(6000, 2500, "\\.", NULL);
+    assert_string_equal(copy_ok(s, "COPY h FROM STDIN", in, 4096), "COPY 2499");
+    Q(s, "SELECT count(*) FROM h", "12499\n");
+    free(in);
+
+    /* CSV with a header and quoted line ends, some records spanning
+     * lines: the lines counted are records, as for a serial COPY. */
+    q(s, "CREATE TABLE hc (a int, b text)");
+    size_t cap = 5000 * 40 + 64;
+    char *csv = malloc(cap);
+    assert_non_null(csv);
+    len = (size_t)snprintf(csv, cap, "a,b\n");
+    for (int i = 1; i <= 5000; i++)
+        len += (size_t)snprintf(csv + len, cap - len,
+                                i % 10 ? "%d,w%d\n" : "%d,\"l1\nl%d\"\n", i, i);
+    assert_string_equal(copy_ok(s, "COPY hc FROM STDIN (FORMAT csv, HEADER)",
+                                csv, 999),
+                        "COPY 5000");
+    assert_string_equal(copy_ok(s, "COPY hc TO STDOUT (FORMAT csv, HEADER)",
+                                NULL, 0),
+                        "COPY 5000");
+    assert_int_equal(IO.outlen, len);
+    assert_memory_equal(IO.out, csv, len);
+    memcpy(strstr(csv, "\n3001,") + 1, "x", 1);
+    dc_error e = copy_err(s, "COPY hc FROM STDIN (FORMAT csv, HEADER)", csv,
+                          999, "22P02");
+    assert_string_equal(e.context, "COPY hc, line 3002, column a: \"x001\"");
+    free(csv);
+    Q(s, "SELECT count(*) FROM hc", "5000\n");
+    E.vt->session_close(s);
+}
+
 /* ==== databases ============================================================ */
 
 static void test_databases(void **state)
@@ -802,6 +909,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_copy_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_query_and_volume, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_copy_two_threads, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_databases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_databases_restart, setup,
