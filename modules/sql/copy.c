@@ -289,6 +289,8 @@ typedef struct copy_in {
     size_t reclen;
     bool ended;            /* saw the \. end marker                      */
     struct copy_par *par;  /* decoding on a second thread, or NULL      */
+    bool borrow;           /* the decoder's: values only to be encoded,
+                              so sql_value_in_borrowed                  */
 } copy_in;
 
 static int ci_field_add(copy_in *ci, dc_error *err)
@@ -572,8 +574,12 @@ static int decode_fields(copy_in *ci, dc_error *err)
         }
         if (ci->fnull[f])
             n = 0; /* FORCE_NOT_NULL: the NULL string reads as empty */
-        if ((rc = sql_value_in(col->type, col->typmod, n ? p : "", n,
-                               ci->ctx->tz, &ci->rctx.mem, v, err))) {
+        rc = ci->borrow ? sql_value_in_borrowed(col->type, col->typmod,
+                                                n ? p : "", n, ci->ctx->tz,
+                                                &ci->rctx.mem, v, err)
+                        : sql_value_in(col->type, col->typmod, n ? p : "", n,
+                                       ci->ctx->tz, &ci->rctx.mem, v, err);
+        if (rc) {
             add_context(ci, col->name, n ? p : "", n, err);
             return rc;
         }
@@ -714,6 +720,7 @@ static int par_open(copy_in *ci, dc_error *err)
     d->defaults = ci->defaults;
     d->nulls = ci->nulls;
     d->rctx = *ci->ctx;
+    d->borrow = true;
     d->vals = calloc((size_t)ci->t->natts + 1, sizeof(dc_value));
     if (!d->vals)
         return oom(err);

@@ -490,18 +490,35 @@ size_t sql_utf8_off(const uint8_t *s, size_t n, size_t k)
 
 /* Apply varchar(n) / char(n) length rules to s[0..len) and produce the
  * value.  `explicit_cast` truncates silently. */
+/* str_coerce, or with `borrow` the value points into s itself and char(n)
+ * goes without its pad (sql_value_in_borrowed). */
+static int str_coerce_x(uint32_t type, int32_t typmod, const uint8_t *s,
+                        size_t len, int explicit_cast, bool borrow,
+                        const sql_mem *mem, dc_value *out, dc_error *err);
+
 static int str_coerce(uint32_t type, int32_t typmod, const uint8_t *s,
                       size_t len, int explicit_cast, const sql_mem *mem,
                       dc_value *out, dc_error *err)
+{
+    return str_coerce_x(type, typmod, s, len, explicit_cast, false, mem, out,
+                        err);
+}
+
+static int str_coerce_x(uint32_t type, int32_t typmod, const uint8_t *s,
+                        size_t len, int explicit_cast, bool borrow,
+                        const sql_mem *mem, dc_value *out, dc_error *err)
 {
     if (type == DC_TYPE_UNKNOWN)
         type = DC_TYPE_TEXT;
     if (type == DC_TYPE_NAME && len > 63)
         len = sql_utf8_off(s, len, 63);
-    if ((type != DC_TYPE_VARCHAR && type != DC_TYPE_BPCHAR) || typmod < 4)
+    if (((type != DC_TYPE_VARCHAR && type != DC_TYPE_BPCHAR) || typmod < 4) &&
+        !borrow)
         return make_bytes(type, typmod, s, len, mem, out, err);
-    size_t maxc = (size_t)(typmod - 4);
-    size_t nc = sql_utf8_len(s, len);
+    bool limited = (type == DC_TYPE_VARCHAR || type == DC_TYPE_BPCHAR) &&
+                   typmod >= 4;
+    size_t maxc = limited ? (size_t)(typmod - 4) : SIZE_MAX;
+    size_t nc = limited ? sql_utf8_len(s, len) : 0;
     size_t blen = len;
     if (nc > maxc) {
         blen = sql_utf8_off(s, len, maxc);
@@ -515,6 +532,14 @@ static int str_coerce(uint32_t type, int32_t typmod, const uint8_t *s,
             }
         }
         nc = maxc;
+    }
+    if (borrow) {
+        memset(out, 0, sizeof(*out));
+        out->type = type;
+        out->typmod = typmod;
+        out->u.bytes.ptr = s;
+        out->u.bytes.len = blen;
+        return DC_OK;
     }
     size_t pad = type == DC_TYPE_BPCHAR ? maxc - nc : 0;
     uint8_t *d = mem_alloc(mem, blen + pad);
@@ -616,6 +641,21 @@ int sql_value_in(uint32_t type, int32_t typmod, const char *s, size_t len,
     if (rc == DC_OK)
         *out = v;
     return rc;
+}
+
+int sql_value_in_borrowed(uint32_t type, int32_t typmod, const char *s,
+                          size_t len, const sql_tz *tz, const sql_mem *mem,
+                          dc_value *out, dc_error *err)
+{
+    switch (type) {
+    case DC_TYPE_TEXT:
+    case DC_TYPE_VARCHAR:
+    case DC_TYPE_BPCHAR:
+        return str_coerce_x(type, typmod, (const uint8_t *)s, len, 0, true,
+                            mem, out, err);
+    default:
+        return sql_value_in(type, typmod, s, len, tz, mem, out, err);
+    }
 }
 
 /* ---- text output

@@ -100,6 +100,13 @@ dc_value sql_value_bytes(uint32_t type, const void *p, size_t len);
 int sql_value_in(uint32_t type, int32_t typmod, const char *s, size_t len,
                  const sql_tz *tz, const sql_mem *mem, dc_value *out,
                  dc_error *err);
+/* sql_value_in for a value that goes straight into a stored row
+ * (sql_row_encode): text, varchar and char(n) values point into s (valid
+ * while s is) instead of a copy, and char(n) comes without its pad,
+ * which stored rows drop anyway.  The same checks and errors. */
+int sql_value_in_borrowed(uint32_t type, int32_t typmod, const char *s,
+                          size_t len, const sql_tz *tz, const sql_mem *mem,
+                          dc_value *out, dc_error *err);
 
 /*
  * Append PostgreSQL's text output of `v` to `out` (no NUL).  A NULL value

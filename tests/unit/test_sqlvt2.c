@@ -437,6 +437,32 @@ static void test_copy_two_threads(void **state)
     Q(s, "SELECT count(*) FROM h", "12499\n");
     free(in);
 
+    /* char(n) and varchar(n) decoded for the stored row: the pad is
+     * dropped, the length limits hold, values read back padded. */
+    q(s, "CREATE TABLE hp (a int, f char(6), v varchar(3))");
+    size_t pcap = 3000 * 24 + 64, plen = 0;
+    char *pin = malloc(pcap);
+    assert_non_null(pin);
+    for (int i = 1; i <= 3000; i++)
+        plen += (size_t)snprintf(pin + plen, pcap - plen, "%d\tc%d%s\tv%d\n",
+                                 i, i % 100, i % 3 ? "" : "  ", i % 10);
+    assert_string_equal(copy_ok(s, "COPY hp FROM STDIN", pin, 500),
+                        "COPY 3000");
+    Q(s, "SELECT '[' || f || ']', octet_length(f), v, length(v) FROM hp "
+         "WHERE a IN (1, 3, 2999) ORDER BY a",
+      "[c1]|6|v1|2\n[c3]|6|v3|2\n[c99]|6|v9|2\n");
+    Q(s, "SELECT count(*) FROM hp WHERE f = 'c42'", "30\n");
+    plen = 0;
+    for (int i = 1; i <= 3000; i++)
+        plen += (size_t)snprintf(pin + plen, pcap - plen, "%d\tc\tv%s\n", i,
+                                 i == 2500 ? "xyz" : "");
+    dc_error e = copy_err(s, "COPY hp FROM STDIN", pin, 500, "22001");
+    assert_string_equal(e.message,
+                        "value too long for type character varying(3)");
+    assert_string_equal(e.context, "COPY hp, line 2500, column v: \"vxyz\"");
+    free(pin);
+    Q(s, "SELECT count(*) FROM hp", "3000\n");
+
     /* CSV with a header and quoted line ends, some records spanning
      * lines: the lines counted are records, as for a serial COPY. */
     q(s, "CREATE TABLE hc (a int, b text)");
@@ -456,7 +482,7 @@ static void test_copy_two_threads(void **state)
     assert_int_equal(IO.outlen, len);
     assert_memory_equal(IO.out, csv, len);
     memcpy(strstr(csv, "\n3001,") + 1, "x", 1);
-    dc_error e = copy_err(s, "COPY hc FROM STDIN (FORMAT csv, HEADER)", csv,
+    e = copy_err(s, "COPY hc FROM STDIN (FORMAT csv, HEADER)", csv,
                           999, "22P02");
     assert_string_equal(e.context, "COPY hc, line 3002, column a: \"x001\"");
     free(csv);
