@@ -1727,6 +1727,88 @@ static bool batch_ascends(const dc_batch_op *ops, size_t n)
     return true;
 }
 
+/* Batches of at least this many ascending ops are written as two files
+ * built at once (ingest_batch). */
+#define LSM_BULK_SPLIT_OPS 262144
+
+/* One table file of a bulk write: the merge of expanded ops ex[0, nex)
+ * (sorted) with direct ops d[0, nd) (ascending; the later op wins on a
+ * key), all at seq. */
+typedef struct bulk_part {
+    dc_store *s;
+    uint64_t seq;
+    const eop *ex;
+    size_t nex;
+    const dc_batch_op *d;
+    size_t nd;
+    uint64_t file_number;
+    pthread_t th;
+    lsm_sst_meta meta;
+    uint64_t puts, dels, bytes;
+    int rc;
+    dc_error err;
+} bulk_part;
+
+static void bulk_part_build(bulk_part *b)
+{
+    dc_store *s = b->s;
+    dc_error *err = &b->err;
+    lsm_sst_write_options wo;
+    sst_write_options(s, &wo);
+    wo.pipeline = true; /* the committer waits: overlap the blocks */
+    lsm_sst_writer *sw = NULL;
+    buf ik = {0};
+    int rc = lsm_sst_writer_open(s->sst_dir, b->file_number, &wo, &sw, err);
+    size_t i = 0, j = 0;
+    while (rc == DC_OK && (i < b->nex || j < b->nd)) {
+        eop o, d = {0};
+        if (j < b->nd) {
+            const dc_batch_op *op = &b->d[j];
+            bool put = op->op == DC_OP_PUT;
+            d = (eop){op->key ? op->key : (const uint8_t *)"", op->key_len,
+                      put && op->value ? op->value : (const uint8_t *)"",
+                      put ? op->value_len : 0,
+                      put ? LSM_TYPE_PUT : LSM_TYPE_DELETE, j};
+        }
+        int c = i == b->nex ? 1
+                : j == b->nd ? -1
+                             : lsm_user_cmp(b->ex[i].k, b->ex[i].kn, d.k, d.kn);
+        if (c < 0) {
+            o = b->ex[i++];
+        } else {
+            o = d;
+            j++;
+            if (c == 0)
+                i++; /* the later op wins */
+        }
+        if (!buf_set_ikey(&ik, o.k, o.kn, lsm_pack_trailer(b->seq, o.type))) {
+            rc = oom(err, "bulk write");
+            break;
+        }
+        bool put = o.type == LSM_TYPE_PUT;
+        rc = lsm_sst_writer_add(sw, ik.p, ik.len, put ? o.v : NULL,
+                                put ? o.vn : 0, err);
+        if (put)
+            b->puts++;
+        else
+            b->dels++;
+        b->bytes += o.kn + (put ? o.vn : 0);
+    }
+    memset(&b->meta, 0, sizeof b->meta);
+    if (rc == DC_OK)
+        rc = lsm_sst_writer_finish(sw, &b->meta, err);
+    else if (sw != NULL)
+        lsm_sst_writer_abandon(sw);
+    free(ik.p);
+    b->rc = rc;
+}
+
+static void *bulk_part_main(void *arg)
+{
+    bulk_part_build(arg);
+    return NULL;
+}
+
 /* Write a large batch (a bulk load: COPY, a table rewrite) as a table file
  * of its own, at seq last_seq + 1, instead of through the WAL and the
  * memtable: its bytes are written and compressed once, not logged, sorted
@@ -1763,7 +1845,6 @@ static int ingest_batch(dc_store *s, lsm_writer *w, dc_error *err)
     pthread_mutex_lock(&s->st_work_mu);
     uint64_t seq = atomic_load_explicit(&s->last_seq, memory_order_relaxed) + 1;
     expanded ex = {0};
-    buf ik = {0};
     lsm_edit e;
     lsm_edit_init(&e);
     uint64_t puts = 0, dels = 0, bytes = 0;
@@ -1780,79 +1861,86 @@ static int ingest_batch(dc_store *s, lsm_writer *w, dc_error *err)
     size_t nd = direct ? w->nops - nr : 0;
     rc = expand_batch(s, w->ops, direct ? nr : w->nops, &ex, err);
     if (rc == DC_OK && ex.n + nd > 0) {
-        lsm_sst_write_options wo;
-        sst_write_options(s, &wo);
-        wo.pipeline = true; /* the committer waits: overlap the blocks */
-        lsm_sst_writer *sw = NULL;
-        rc = lsm_sst_writer_open(s->sst_dir, lsm_vset_new_file_number(s->vs),
-                                 &wo, &sw, err);
-        size_t i = 0, j = 0;
-        while (rc == DC_OK && (i < ex.n || j < nd)) {
-            eop o, d = {0};
-            if (j < nd) {
-                const dc_batch_op *op = &dops[j];
-                bool put = op->op == DC_OP_PUT;
-                d = (eop){op->key ? op->key : (const uint8_t *)"",
-                          op->key_len,
-                          put && op->value ? op->value : (const uint8_t *)"",
-                          put ? op->value_len : 0,
-                          put ? LSM_TYPE_PUT : LSM_TYPE_DELETE, j};
+        /* A large ascending batch is written as two files, split at the
+         * middle op's key, the second built on a thread of its own: the
+         * committer's building (and each file's compression thread) then
+         * use both cores. */
+        bulk_part part[2];
+        memset(part, 0, sizeof part);
+        int nparts = direct && nd >= LSM_BULK_SPLIT_OPS ? 2 : 1;
+        size_t ex_mid = ex.n, d_mid = nd;
+        if (nparts == 2) {
+            d_mid = nd / 2;
+            const dc_batch_op *m = &dops[d_mid];
+            const uint8_t *mk = m->key ? m->key : (const uint8_t *)"";
+            size_t lo = 0, hi = ex.n; /* first ex op with key >= mk */
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (lsm_user_cmp(ex.ops[mid].k, ex.ops[mid].kn, mk,
+                                 m->key_len) < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
             }
-            int c = i == ex.n ? 1
-                    : j == nd ? -1
-                              : lsm_user_cmp(ex.ops[i].k, ex.ops[i].kn, d.k,
-                                             d.kn);
-            if (c < 0) {
-                o = ex.ops[i++];
-            } else {
-                o = d;
-                j++;
-                if (c == 0)
-                    i++; /* the later op wins */
-            }
-            if (!buf_set_ikey(&ik, o.k, o.kn, lsm_pack_trailer(seq, o.type))) {
-                rc = oom(err, "bulk write");
-                break;
-            }
-            bool put = o.type == LSM_TYPE_PUT;
-            rc = lsm_sst_writer_add(sw, ik.p, ik.len, put ? o.v : NULL,
-                                    put ? o.vn : 0, err);
-            if (put)
-                puts++;
+            ex_mid = lo;
+        }
+        for (int p = 0; p < nparts; p++) {
+            bulk_part *b = &part[p];
+            b->s = s;
+            b->seq = seq;
+            b->ex = p == 0 ? ex.ops : ex.ops + ex_mid;
+            b->nex = p == 0 ? ex_mid : ex.n - ex_mid;
+            b->d = p == 0 ? dops : dops + d_mid;
+            b->nd = p == 0 ? d_mid : nd - d_mid;
+            b->file_number = lsm_vset_new_file_number(s->vs);
+            dc_error_init(&b->err);
+        }
+        bool threaded = nparts == 2 &&
+                        pthread_create(&part[1].th, NULL, bulk_part_main,
+                                       &part[1]) == 0;
+        bulk_part_build(&part[0]);
+        if (nparts == 2) {
+            if (threaded)
+                pthread_join(part[1].th, NULL);
             else
-                dels++;
-            bytes += o.kn + (put ? o.vn : 0);
+                bulk_part_build(&part[1]);
         }
-        lsm_sst_meta meta;
-        memset(&meta, 0, sizeof meta);
-        if (rc == DC_OK)
-            rc = lsm_sst_writer_finish(sw, &meta, err);
-        else if (sw != NULL)
-            lsm_sst_writer_abandon(sw);
-        if (rc == DC_OK) {
-            lsm_version *v = lsm_vset_current(s->vs);
-            const uint8_t *lo = meta.smallest, *hi = meta.largest;
-            size_t lon = ukey_len(meta.smallest_len),
-                   hin = ukey_len(meta.largest_len);
-            int level = 0;
-            for (int l = 0; l < LSM_LEVELS; l++) {
-                if (level_overlaps(v, l, lo, lon, hi, hin) ||
-                    compaction_overlaps(s, l, lo, lon, hi, hin))
-                    break;
-                level = l;
+        for (int p = 0; p < nparts && rc == DC_OK; p++)
+            if (part[p].rc != DC_OK) {
+                rc = part[p].rc;
+                if (err)
+                    *err = part[p].err;
             }
-            lsm_version_unref(v);
-            if (lsm_edit_add_file_key(&e, level, meta.file_number,
-                                      meta.file_size, meta.entries,
-                                      meta.key_id, meta.smallest,
-                                      meta.smallest_len, meta.largest,
-                                      meta.largest_len) != DC_OK)
-                rc = oom(err, "version edit");
+        lsm_version *v = lsm_vset_current(s->vs);
+        for (int p = 0; p < nparts; p++) {
+            bulk_part *b = &part[p];
+            puts += b->puts;
+            dels += b->dels;
+            bytes += b->bytes;
+            if (rc == DC_OK && b->meta.entries > 0) {
+                const lsm_sst_meta *meta = &b->meta;
+                const uint8_t *lo = meta->smallest, *hi = meta->largest;
+                size_t lon = ukey_len(meta->smallest_len),
+                       hin = ukey_len(meta->largest_len);
+                int level = 0;
+                for (int l = 0; l < LSM_LEVELS; l++) {
+                    if (level_overlaps(v, l, lo, lon, hi, hin) ||
+                        compaction_overlaps(s, l, lo, lon, hi, hin))
+                        break;
+                    level = l;
+                }
+                if (lsm_edit_add_file_key(&e, level, meta->file_number,
+                                          meta->file_size, meta->entries,
+                                          meta->key_id, meta->smallest,
+                                          meta->smallest_len, meta->largest,
+                                          meta->largest_len) != DC_OK)
+                    rc = oom(err, "version edit");
+            }
+            lsm_sst_meta_clear(&b->meta);
         }
-        lsm_sst_meta_clear(&meta);
+        lsm_version_unref(v);
     }
     expanded_free(&ex);
-    free(ik.p);
     if (rc == DC_OK) {
         if (seq > lsm_vset_last_seq(s->vs))
             lsm_vset_set_last_seq(s->vs, seq);

@@ -494,6 +494,101 @@ static void test_bulk_write_after_range_delete(void **state)
     lsm_env_close(&E);
 }
 
+/* Files in the store, over every level. */
+static uint64_t store_files(const dc_storage_vtable *vt, dc_store *s)
+{
+    dc_store_stats st = {.size = sizeof st};
+    assert_int_equal(vt->stats(s, &st), DC_OK);
+    uint64_t n = 0;
+    for (uint32_t l = 0; l < st.levels && l < 16; l++)
+        n += st.files_per_level[l];
+    return n;
+}
+
+/* A large ascending bulk write is built as two files at once, split at
+ * its middle op's key; range deletes leading the batch are split with
+ * it.  Every key must read as one file built from the whole batch would
+ * give it, before and after a reopen. */
+static void test_bulk_write_in_two_files(void **state)
+{
+    (void)state;
+    lsm_env E;
+    lsm_env_open(&E, "/tmp/datacave-bulksplit-XXXXXX",
+                 "[module.lsm]\nbulk_write_bytes = 65536\n");
+    const dc_storage_vtable *vt = E.vt;
+    dc_error err;
+    dc_error_init(&err);
+    dc_store_options o = {.size = sizeof o, .path = E.dir,
+                          .create_if_missing = true};
+    dc_store *s = NULL;
+    assert_int_equal(vt->open(E.m->instance, &o, &s, &err), DC_OK);
+    dc_write_options wo = {.size = sizeof wo, .sync = DC_SYNC_NONE};
+    enum { N = 300000 };
+    char (*keys)[12] = malloc(sizeof(*keys) * 2 * N);
+    dc_batch_op *ops = malloc(sizeof *ops * (N + 1));
+    assert_non_null(keys);
+    assert_non_null(ops);
+    for (int i = 0; i < 2 * N; i++)
+        snprintf(keys[i], sizeof keys[i], "k%07d", i);
+    /* Batch 1: the odd keys, value "old". */
+    for (int i = 0; i < N; i++)
+        ops[i] = (dc_batch_op){DC_OP_PUT, (const uint8_t *)keys[2 * i + 1], 8,
+                               (const uint8_t *)"old", 3};
+    uint64_t f0 = store_files(vt, s);
+    assert_int_equal(vt->write(s, &wo, ops, N, NULL, &err), DC_OK);
+    assert_int_equal(store_files(vt, s), f0 + 2);
+    /* Batch 2: delete [k0000000, k0400000) -- 200,000 odd keys, on both
+     * sides of the split key k0300000 -- then put every even key. */
+    ops[0] = (dc_batch_op){DC_OP_DELETE_RANGE, (const uint8_t *)"k0000000", 8,
+                           (const uint8_t *)"k0400000", 8};
+    for (int i = 0; i < N; i++)
+        ops[i + 1] = (dc_batch_op){DC_OP_PUT, (const uint8_t *)keys[2 * i], 8,
+                                   (const uint8_t *)"new", 3};
+    assert_int_equal(vt->write(s, &wo, ops, N + 1, NULL, &err), DC_OK);
+    assert_int_equal(store_files(vt, s), f0 + 4);
+    dc_read_options ro = {.size = sizeof ro};
+    for (int pass = 0; pass < 2; pass++) {
+        /* Every key through get ... */
+        for (int i = 0; i < 2 * N; i++) {
+            const char *want = i % 2 == 0 ? "new" : i >= 400000 ? "old" : NULL;
+            got g;
+            int rc = vt->get(s, &ro, (const uint8_t *)keys[i], 8, keep_value,
+                             &g, &err);
+            if (want == NULL && rc != DC_ENOTFOUND)
+                fail_msg("%s: found, should be gone (pass %d)", keys[i], pass);
+            if (want != NULL) {
+                if (rc != DC_OK)
+                    fail_msg("%s: missing (pass %d)", keys[i], pass);
+                assert_string_equal(g.v, want);
+            }
+        }
+        /* ... and in order through an iterator. */
+        dc_iter *it = NULL;
+        assert_int_equal(vt->iter_open(s, &ro, &it, &err), DC_OK);
+        int n = 0, last = -1;
+        for (vt->iter_seek_first(it); vt->iter_valid(it); vt->iter_next(it)) {
+            const uint8_t *k;
+            size_t kn;
+            vt->iter_key(it, &k, &kn);
+            assert_int_equal(kn, 8);
+            int i = atoi((const char *)k + 1);
+            assert_true(i > last);
+            assert_true(i % 2 == 0 || i >= 400000);
+            last = i;
+            n++;
+        }
+        assert_int_equal(vt->iter_status(it, &err), DC_OK);
+        vt->iter_close(it);
+        assert_int_equal(n, N + 100000);
+        vt->close(s);
+        assert_int_equal(vt->open(E.m->instance, &o, &s, &err), DC_OK);
+    }
+    vt->close(s);
+    free(ops);
+    free(keys);
+    lsm_env_close(&E);
+}
+
 /* compact() of everything leaves nothing a read cannot see: with every
  * version written to the memtable (two versions of each key, most keys
  * then deleted), the flushed table moves down unmerged, and only the
@@ -567,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_full_compaction_leaves_only_live_files),
         cmocka_unit_test(test_writes_go_on_during_compaction),
         cmocka_unit_test(test_bulk_write_after_range_delete),
+        cmocka_unit_test(test_bulk_write_in_two_files),
         cmocka_unit_test(test_compact_drops_dead_versions),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
