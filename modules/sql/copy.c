@@ -656,6 +656,17 @@ typedef struct copy_par {
     sql_buf key;            /* connection: one row key                   */
 } copy_par;
 
+/* Free the per-record state of ci (fields and the row arena). */
+static void record_state_free(copy_in *ci)
+{
+    sql_buf_free(&ci->field);
+    free(ci->fptr);
+    free(ci->foff);
+    free(ci->flen);
+    free(ci->fnull);
+    sql_arena_free(ci->rowa);
+}
+
 static bool par_eligible(const copy_in *ci)
 {
     const sql_table *t = ci->t;
@@ -738,14 +749,8 @@ static void par_close(copy_in *ci)
         sql_buf_free(&p->b[i].text);
         sql_buf_free(&p->b[i].rows);
     }
-    copy_in *d = &p->dec;
-    sql_buf_free(&d->field);
-    free(d->fptr);
-    free(d->foff);
-    free(d->flen);
-    free(d->fnull);
-    free(d->vals);
-    sql_arena_free(d->rowa);
+    record_state_free(&p->dec);
+    free(p->dec.vals);
     sql_buf_free(&p->row);
     sql_buf_free(&p->key);
     free(p);
@@ -1067,12 +1072,7 @@ static int copy_from(sql_ctx *ctx, const sql_table *t, const sql_copy *c,
     if (rc == DC_OK)
         *rows = ci.rows;
     sql_buf_free(&ci.in);
-    sql_buf_free(&ci.field);
-    free(ci.fptr);
-    free(ci.foff);
-    free(ci.flen);
-    free(ci.fnull);
-    sql_arena_free(ci.rowa);
+    record_state_free(&ci);
     return rc;
 }
 

@@ -61,6 +61,17 @@ static void *mem_alloc(const sql_mem *mem, size_t n)
 }
 
 /* Make `out` a byte value of `type` holding a copy of p[0..n). */
+/* *out = the variable-length value [p, p + n) of `type`, not copied. */
+static void set_bytes(uint32_t type, int32_t typmod, const uint8_t *p,
+                      size_t n, dc_value *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->type = type;
+    out->typmod = typmod;
+    out->u.bytes.ptr = p;
+    out->u.bytes.len = n;
+}
+
 static int make_bytes(uint32_t type, int32_t typmod, const void *p, size_t n,
                       const sql_mem *mem, dc_value *out, dc_error *err)
 {
@@ -69,11 +80,7 @@ static int make_bytes(uint32_t type, int32_t typmod, const void *p, size_t n,
         return oom(err);
     if (n)
         memcpy(d, p, n);
-    memset(out, 0, sizeof(*out));
-    out->type = type;
-    out->typmod = typmod;
-    out->u.bytes.ptr = d;
-    out->u.bytes.len = n;
+    set_bytes(type, typmod, d, n, out);
     return DC_OK;
 }
 
@@ -534,11 +541,7 @@ static int str_coerce_x(uint32_t type, int32_t typmod, const uint8_t *s,
         nc = maxc;
     }
     if (borrow) {
-        memset(out, 0, sizeof(*out));
-        out->type = type;
-        out->typmod = typmod;
-        out->u.bytes.ptr = s;
-        out->u.bytes.len = blen;
+        set_bytes(type, typmod, s, blen, out);
         return DC_OK;
     }
     size_t pad = type == DC_TYPE_BPCHAR ? maxc - nc : 0;
@@ -547,11 +550,7 @@ static int str_coerce_x(uint32_t type, int32_t typmod, const uint8_t *s,
         return oom(err);
     memcpy(d, s, blen);
     memset(d + blen, ' ', pad);
-    memset(out, 0, sizeof(*out));
-    out->type = type;
-    out->typmod = typmod;
-    out->u.bytes.ptr = d;
-    out->u.bytes.len = blen + pad;
+    set_bytes(type, typmod, d, blen + pad, out);
     return DC_OK;
 }
 

@@ -239,8 +239,9 @@ static inline const char *q(dc_sql_session *s, const char *sql)
     return r.text;
 }
 
-/* Run and expect an error with this SQLSTATE. */
-static inline void qerr(dc_sql_session *s, const char *sql, const char *state)
+/* Run and expect an error with this SQLSTATE; returns the error. */
+static inline dc_error qerr(dc_sql_session *s, const char *sql,
+                            const char *state)
 {
     result r;
     dc_error err;
@@ -250,6 +251,7 @@ static inline void qerr(dc_sql_session *s, const char *sql, const char *state)
     if (strcmp(err.sqlstate, state) != 0)
         fail_msg("%s\n  failed with %s (%s), expected %s", sql, err.sqlstate,
                  err.message, state);
+    return err;
 }
 
 static inline const char *tag_of(dc_sql_session *s, const char *sql)

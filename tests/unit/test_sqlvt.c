@@ -220,19 +220,6 @@ static void test_ddl(void **state)
     E.vt->session_close(s);
 }
 
-/* The error of a statement that must fail with `state`. */
-static dc_error err_of(dc_sql_session *s, const char *sql, const char *state)
-{
-    result r;
-    dc_error err;
-    if (run(s, sql, &r, &err) == 0)
-        fail_msg("%s\n  succeeded, expected %s", sql, state);
-    if (strcmp(err.sqlstate, state) != 0)
-        fail_msg("%s\n  failed with %s (%s), expected %s", sql, err.sqlstate,
-                 err.message, state);
-    return err;
-}
-
 /* ADD PRIMARY KEY over thousands of rows: the old table is scanned (and
  * the new keys built) on a helper thread in batches of 1024 rows, and the
  * statement's thread loads them.  Rows, order and errors must be those of
@@ -262,18 +249,18 @@ static void test_rewrite_two_threads(void **state)
     q(s, "INSERT INTO wx SELECT i, 'b' || i FROM generate_series(1, 4000) i");
     q(s, "INSERT INTO wx VALUES (10, 'again')");
     q(s, "INSERT INTO wx SELECT i, 'b' || i FROM generate_series(4001, 5000) i");
-    dc_error e = err_of(s, "ALTER TABLE wx ADD PRIMARY KEY (a)", "23505");
+    dc_error e = qerr(s, "ALTER TABLE wx ADD PRIMARY KEY (a)", "23505");
     assert_string_equal(e.message, "could not create unique index \"wx_pkey\"");
     assert_non_null(strstr(e.detail, "(a)=(10)"));
     q(s, "DELETE FROM wx WHERE b = 'again'");
     q(s, "INSERT INTO wx VALUES (5000, 'again')");
-    e = err_of(s, "ALTER TABLE wx ADD PRIMARY KEY (a)", "23505");
+    e = qerr(s, "ALTER TABLE wx ADD PRIMARY KEY (a)", "23505");
     assert_non_null(strstr(e.detail, "(a)=(5000)"));
     /* A NULL key in a later batch. */
     q(s, "DELETE FROM wx WHERE b = 'again'");
     q(s, "INSERT INTO wx VALUES (NULL, 'null')");
     q(s, "INSERT INTO wx SELECT i, 'b' || i FROM generate_series(5001, 6500) i");
-    e = err_of(s, "ALTER TABLE wx ADD PRIMARY KEY (a)", "23502");
+    e = qerr(s, "ALTER TABLE wx ADD PRIMARY KEY (a)", "23502");
     assert_string_equal(e.message,
                         "column \"a\" of relation \"wx\" contains null values");
     /* Nothing changed: still no key, every row there. */
