@@ -278,6 +278,24 @@ static void trim(const char **s, size_t *len)
 static int int_in(uint32_t type, const char *s0, size_t len0, int64_t *out,
                   dc_error *err)
 {
+    /* The common case first: an optional '-' and at most 18 digits (no
+     * overflow possible), as every bulk load of integers sends them. */
+    if (len0 > 0 && len0 <= 18) {
+        size_t i = s0[0] == '-';
+        int64_t v = 0;
+        while (i < len0 && (unsigned)(s0[i] - '0') <= 9)
+            v = v * 10 + (s0[i++] - '0');
+        if (i == len0 && len0 > (size_t)(s0[0] == '-')) {
+            if (s0[0] == '-')
+                v = -v;
+            int64_t min, max;
+            int_range(type, &min, &max);
+            if (v >= min && v <= max) {
+                *out = v;
+                return DC_OK;
+            }
+        }
+    }
     const char *s = s0;
     size_t len = len0;
     trim(&s, &len);
@@ -600,9 +618,17 @@ int sql_value_in(uint32_t type, int32_t typmod, const char *s, size_t len,
     case DC_TYPE_INT2:
     case DC_TYPE_INT4:
     case DC_TYPE_INT8:
-    case DC_TYPE_OID:
-        rc = int_in(type, s, len, &v.u.i, err);
-        break;
+    case DC_TYPE_OID: {
+        int64_t i = 0;
+        if ((rc = int_in(type, s, len, &i, err)) == DC_OK) {
+            memset(out, 0, sizeof *out);
+            out->type = type;
+            out->typmod = typmod;
+            out->is_null = false;
+            out->u.i = i;
+        }
+        return rc;
+    }
     case DC_TYPE_FLOAT4:
     case DC_TYPE_FLOAT8:
         rc = float_in(type, s, len, &v.u.f, err);

@@ -165,6 +165,12 @@ static void test_int_io(void **state)
         {DC_TYPE_INT8, -1, "-9223372036854775808", "-9223372036854775808"},
         {DC_TYPE_INT8, -1, "9223372036854775807", "9223372036854775807"},
         {DC_TYPE_OID, -1, "4294967295", "4294967295"},
+        /* 18 digits and fewer take a shortcut; around its edge: */
+        {DC_TYPE_INT8, -1, "999999999999999999", "999999999999999999"},
+        {DC_TYPE_INT8, -1, "-999999999999999999", "-999999999999999999"},
+        {DC_TYPE_INT8, -1, "1000000000000000000", "1000000000000000000"},
+        {DC_TYPE_INT4, -1, "-0", "0"},
+        {DC_TYPE_INT4, -1, "0042", "42"},
     };
     check_io(c, N(c), NULL);
     static const err_case e[] = {
@@ -175,6 +181,10 @@ static void test_int_io(void **state)
         {DC_TYPE_INT4, -1, "1 2", "22P02", NULL},
         {DC_TYPE_INT4, -1, "1.5", "22P02", NULL},
         {DC_TYPE_INT4, -1, "-", "22P02", NULL},
+        {DC_TYPE_INT4, -1, "--1", "22P02", NULL},
+        {DC_TYPE_INT4, -1, "1-", "22P02", NULL},
+        {DC_TYPE_INT4, -1, "12a", "22P02", NULL},
+        {DC_TYPE_INT2, -1, "32768", "22003", NULL},
         {DC_TYPE_INT2, -1, "99999", "22003",
          "value \"99999\" is out of range for type smallint"},
         {DC_TYPE_INT2, -1, "-32769", "22003", NULL},

@@ -524,7 +524,7 @@ static void test_bulk_write_in_two_files(void **state)
     assert_int_equal(vt->open(E.m->instance, &o, &s, &err), DC_OK);
     dc_write_options wo = {.size = sizeof wo, .sync = DC_SYNC_NONE};
     enum { N = 300000 };
-    char (*keys)[12] = malloc(sizeof(*keys) * 2 * N);
+    char (*keys)[16] = malloc(sizeof(*keys) * 2 * N);
     dc_batch_op *ops = malloc(sizeof *ops * (N + 1));
     assert_non_null(keys);
     assert_non_null(ops);
