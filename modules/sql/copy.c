@@ -622,11 +622,12 @@ static int insert_record(copy_in *ci, dc_error *err)
  * Into a table whose rows need nothing but their own values (no primary
  * key, no index, no CHECK, no DEFAULT to evaluate: what a bulk load
  * usually fills), records are decoded on a second thread.  The
- * connection's thread cuts records out of the client's data into batches;
- * the decoder splits them, decodes the values, checks NOT NULL and encodes
- * each row; the connection's thread then gives the encoded rows their
- * rowids and writes them, batch by batch in input order, so the rows, the
- * rowids and the first error reported are those of a serial COPY.  The
+ * connection's thread cuts records out of the client's data into batches
+ * and reserves each batch's rowids as it hands the batch over; the decoder
+ * splits the records, decodes the values, checks NOT NULL and encodes each
+ * row and its key; the connection's thread then writes them, batch by
+ * batch in input order, so the rows, their rowids (in one session) and
+ * the first error reported are those of a serial COPY.  The
  * thread starts only once a first batch is full: a short COPY decodes its
  * one batch on the connection's thread. */
 
@@ -640,8 +641,10 @@ typedef struct copy_batch {
     size_t off[BATCH_RECS]; /* record i: text[off[i], off[i] + len[i])   */
     size_t len[BATCH_RECS];
     uint64_t line0;         /* line of record 0                          */
-    sql_buf rows;           /* encoded rows, back to back                */
-    size_t end[BATCH_RECS]; /* row i ends at rows[end[i]]                */
+    int64_t rowid0;         /* rowid of record 0 (reserved for them all) */
+    sql_buf rows;           /* each row's key, then the row: back to back */
+    size_t kend[BATCH_RECS];/* row i's key ends at rows[kend[i]],        */
+    size_t end[BATCH_RECS]; /* the row at rows[end[i]]                   */
     size_t nok;             /* rows decoded before the error, if any     */
     int rc;
     dc_error err;
@@ -653,7 +656,7 @@ typedef struct copy_par {
     bool serial;            /* no thread to be had: decode here          */
     copy_in dec;            /* the decoder's record state                */
     sql_buf row;            /* decoder: one encoded row                  */
-    sql_buf key;            /* connection: one row key                   */
+    sql_buf key;            /* decoder: one row key                      */
 } copy_par;
 
 /* Free the per-record state of ci (fields and the row arena). */
@@ -704,6 +707,11 @@ static void decode_batch(void *ud, void *slot)
         if (rc == DC_OK &&
             (rc = sql_row_prepare(d->t, d->vals, &p->row, err)) != DC_OK)
             add_context(d, NULL, NULL, 0, err);
+        if (rc == DC_OK)
+            rc = sql_rowid_key(d->t, b->rowid0 + (int64_t)i, &p->key, err);
+        if (rc == DC_OK)
+            rc = sql_buf_append(&b->rows, p->key.data, p->key.len, err);
+        b->kend[i] = b->rows.len;
         if (rc == DC_OK)
             rc = sql_buf_append(&b->rows, p->row.data, p->row.len, err);
         if (rc == DC_OK && ++d->rows % ROWS_PER_ARENA == 0)
@@ -760,12 +768,12 @@ static void par_close(copy_in *ci)
 /* Write the decoded rows of b, then report its error if it had one. */
 static int write_batch(copy_in *ci, copy_batch *b, dc_error *err)
 {
-    copy_par *p = ci->par;
     size_t start = 0;
     int rc = DC_OK;
     for (size_t i = 0; i < b->nok && rc == DC_OK; i++) {
-        rc = sql_table_insert_encoded(ci->ctx->txn, ci->t, b->rows.data + start,
-                                      b->end[i] - start, &p->key, err);
+        const uint8_t *r = b->rows.data;
+        rc = sql_txn_put(ci->ctx->txn, r + start, b->kend[i] - start,
+                         r + b->kend[i], b->end[i] - b->kend[i], err);
         if (rc == DC_OK) {
             ci->rows++;
             if (ci->rows % ROWS_PER_ARENA == 0)
@@ -818,6 +826,9 @@ static int par_submit(copy_in *ci, bool last, dc_error *err)
     copy_batch *b = par_filling(p);
     if (b->n == 0)
         return DC_OK;
+    int rc = sql_rowid_reserve(ci->ctx->txn, (int64_t)b->n, &b->rowid0, err);
+    if (rc != DC_OK)
+        return rc;
     if (!p->pipe && !last && !p->serial) {
         void *slots[NBATCH];
         for (int i = 0; i < NBATCH; i++)

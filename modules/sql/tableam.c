@@ -641,11 +641,7 @@ int sql_table_insert(sql_txn *txn, const sql_table *t, const dc_value *vals,
         int64_t rowid = 0;
         rc = sql_rowid_next(txn, &rowid, err);
         if (rc == DC_OK)
-            rc = key_start(&s.key, t->oid, err);
-        if (rc == DC_OK) {
-            dc_value v = sql_value_int(DC_TYPE_INT8, rowid);
-            rc = sql_key_append(&s.key, &v, 0, err);
-        }
+            rc = sql_rowid_key(t, rowid, &s.key, err);
     }
     if (rc == DC_OK)
         rc = index_check_all(txn, t, vals, &s, err);
@@ -671,19 +667,15 @@ int sql_row_prepare(const sql_table *t, const dc_value *vals, sql_buf *out,
     return rc ? rc : sql_row_encode(t, vals, out, err);
 }
 
-int sql_table_insert_encoded(sql_txn *txn, const sql_table *t,
-                             const uint8_t *row, size_t rowlen, sql_buf *key,
-                             dc_error *err)
+int sql_rowid_key(const sql_table *t, int64_t rowid, sql_buf *key,
+                  dc_error *err)
 {
-    int64_t rowid = 0;
-    int rc = sql_rowid_next(txn, &rowid, err);
-    if (rc == DC_OK)
-        rc = key_start(key, t->oid, err);
+    int rc = key_start(key, t->oid, err);
     if (rc == DC_OK) {
         dc_value v = sql_value_int(DC_TYPE_INT8, rowid);
         rc = sql_key_append(key, &v, 0, err);
     }
-    return rc ? rc : sql_txn_put(txn, key->data, key->len, row, rowlen, err);
+    return rc;
 }
 
 bool sql_table_same_layout(const sql_table *a, const sql_table *b)

@@ -55,16 +55,16 @@ int sql_row_key(const sql_table *t, const dc_value *vals, sql_buf *key,
  * its index entries.  key_out (may be NULL) gets the row key. */
 int sql_table_insert(sql_txn *txn, const sql_table *t, const dc_value *vals,
                      sql_buf *key_out, dc_error *err);
-/* The two halves of sql_table_insert for a table without a primary key
- * or any index, so that the first can run off the connection's thread
- * (COPY FROM decodes on a second thread, sql/copy.c): check NOT NULL and
- * encode the row into out (cleared first); then give the encoded row the
- * next rowid and write it (key: scratch for its key). */
+/* The parts of sql_table_insert for a table without a primary key or any
+ * index, so that they can run off the connection's thread (COPY FROM
+ * decodes on a second thread, sql/copy.c): check NOT NULL and encode the
+ * row into out (cleared first); the row key of a rowid (from
+ * sql_rowid_reserve) into key (cleared first).  The row is then written
+ * with sql_txn_put. */
 int sql_row_prepare(const sql_table *t, const dc_value *vals, sql_buf *out,
                     dc_error *err);
-int sql_table_insert_encoded(sql_txn *txn, const sql_table *t,
-                             const uint8_t *row, size_t rowlen, sql_buf *key,
-                             dc_error *err);
+int sql_rowid_key(const sql_table *t, int64_t rowid, sql_buf *key,
+                  dc_error *err);
 /* Bulk insert into a table that the transaction itself created (the copy
  * a table rewrite fills): nothing of it is in storage and no other
  * transaction can see it, so its rows take no locks, and while the primary

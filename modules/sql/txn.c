@@ -1358,6 +1358,11 @@ int sql_txn_meta_put(sql_txn *t, const char *name, uint64_t v, dc_error *err)
 
 int sql_rowid_next(sql_txn *t, int64_t *out, dc_error *err)
 {
+    return sql_rowid_reserve(t, 1, out, err);
+}
+
+int sql_rowid_reserve(sql_txn *t, int64_t n, int64_t *first, dc_error *err)
+{
     sql_lockmgr *lm = t->lm;
     sql_engine *eng = t->eng;
     int rc = DC_OK;
@@ -1378,7 +1383,9 @@ int sql_rowid_next(sql_txn *t, int64_t *out, dc_error *err)
         }
         sql_buf_free(&b);
     }
-    if (rc == DC_OK && lm->rowid_next >= lm->rowid_limit) {
+    if (rc == DC_OK && lm->rowid_limit - lm->rowid_next < n) {
+        /* Persist a new limit first: rowids handed out are never reused,
+         * whatever happens to this process. */
         uint8_t key[32], val[8];
         size_t kn;
         meta_key("rowid_next", key, sizeof key, &kn);
@@ -1386,7 +1393,7 @@ int sql_rowid_next(sql_txn *t, int64_t *out, dc_error *err)
                         : lm->rowid_block >= ROWID_BLOCK_MAX
                             ? ROWID_BLOCK_MAX
                             : lm->rowid_block * 2;
-        int64_t limit = lm->rowid_next + block;
+        int64_t limit = lm->rowid_next + (block > n ? block : n);
         put_be64(val, (uint64_t)limit);
         dc_batch_op op = {.op = DC_OP_PUT,
                           .key = key,
@@ -1400,8 +1407,10 @@ int sql_rowid_next(sql_txn *t, int64_t *out, dc_error *err)
             lm->rowid_block = block;
         }
     }
-    if (rc == DC_OK)
-        *out = lm->rowid_next++;
+    if (rc == DC_OK) {
+        *first = lm->rowid_next;
+        lm->rowid_next += n;
+    }
     pthread_mutex_unlock(&lm->rowid_mu);
     return rc;
 }

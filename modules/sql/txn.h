@@ -165,5 +165,8 @@ int sql_txn_meta_put(sql_txn *t, const char *name, uint64_t v, dc_error *err);
  * outside the transaction, so no rowid is handed out twice, across
  * restarts too. */
 int sql_rowid_next(sql_txn *t, int64_t *out, dc_error *err);
+/* n (>= 1) consecutive rowids, the first in *first: a COPY takes a batch's
+ * at once. */
+int sql_rowid_reserve(sql_txn *t, int64_t n, int64_t *first, dc_error *err);
 
 #endif
