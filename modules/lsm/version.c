@@ -1356,13 +1356,15 @@ out:
     return c;
 }
 
-lsm_compaction *lsm_vset_compact_range(lsm_vset *vs,
-                                       const lsm_compaction_policy *p,
-                                       int level, const uint8_t *begin,
-                                       size_t begin_len, const uint8_t *end,
-                                       size_t end_len)
+/* The files of `level` overlapping [begin, end], merged into the next
+ * level or (in_place) rewritten in their own. */
+static lsm_compaction *range_compaction(lsm_vset *vs,
+                                        const lsm_compaction_policy *p,
+                                        int level, const uint8_t *begin,
+                                        size_t begin_len, const uint8_t *end,
+                                        size_t end_len, bool in_place)
 {
-    if (level < 0 || level >= LSM_LEVELS)
+    if (level < (in_place ? 1 : 0) || level >= LSM_LEVELS)
         return NULL;
     lsm_version *v = lsm_vset_current(vs);
     lsm_compaction *c = NULL;
@@ -1370,9 +1372,20 @@ lsm_compaction *lsm_vset_compact_range(lsm_vset *vs,
     if (collect_overlapping(v, level, begin, begin_len, end, end_len, &in0) ==
             0 &&
         in0.fl_n > 0)
-        c = compaction_new(v, level, in0, p);
+        c = in_place ? compaction_in_place(v, level, in0, p)
+                     : compaction_new(v, level, in0, p);
     lsm_version_unref(v);
     return c;
+}
+
+lsm_compaction *lsm_vset_compact_range(lsm_vset *vs,
+                                       const lsm_compaction_policy *p,
+                                       int level, const uint8_t *begin,
+                                       size_t begin_len, const uint8_t *end,
+                                       size_t end_len)
+{
+    return range_compaction(vs, p, level, begin, begin_len, end, end_len,
+                            false);
 }
 
 lsm_compaction *lsm_vset_rewrite_range(lsm_vset *vs,
@@ -1381,17 +1394,8 @@ lsm_compaction *lsm_vset_rewrite_range(lsm_vset *vs,
                                        size_t begin_len, const uint8_t *end,
                                        size_t end_len)
 {
-    if (level < 1 || level >= LSM_LEVELS)
-        return NULL;
-    lsm_version *v = lsm_vset_current(vs);
-    lsm_compaction *c = NULL;
-    flist in0;
-    if (collect_overlapping(v, level, begin, begin_len, end, end_len, &in0) ==
-            0 &&
-        in0.fl_n > 0)
-        c = compaction_in_place(v, level, in0, p);
-    lsm_version_unref(v);
-    return c;
+    return range_compaction(vs, p, level, begin, begin_len, end, end_len,
+                            true);
 }
 
 bool lsm_compaction_is_bottom_for(const lsm_compaction *c,

@@ -109,6 +109,20 @@ static void lsm_env_open(lsm_env *e, const char *tmpl, const char *module_extra)
     e->vt = e->m->desc->vtable;
 }
 
+/* Open (creating it if missing) the store over e->dir: first, and again
+ * after a close. */
+static dc_store *lsm_env_store(lsm_env *e)
+{
+    dc_store_options o = {.size = sizeof o, .path = e->dir,
+                          .create_if_missing = true};
+    dc_store *s = NULL;
+    dc_error err;
+    dc_error_init(&err);
+    if (e->vt->open(e->m->instance, &o, &s, &err) != DC_OK)
+        fail_msg("open %s: %s", e->dir, err.message);
+    return s;
+}
+
 static void lsm_env_close(lsm_env *e)
 {
     dc_runtime_shutdown(e->rt);
@@ -124,8 +138,6 @@ static void test_lsm_reports_its_work(void **state)
     (void)state;
     lsm_env E;
     lsm_env_open(&E, "/tmp/datacave-metrics-XXXXXX", NULL);
-    const char *dir = E.dir;
-    dc_module *m = E.m;
     const dc_storage_vtable *vt = E.vt;
     dc_error err;
     dc_error_init(&err);
@@ -138,9 +150,7 @@ static void test_lsm_reports_its_work(void **state)
     double fsyncs0 = metric("datacave_storage_wal_fsyncs_total", NULL);
     double fsync_obs0 = metric("datacave_storage_wal_fsync_seconds", NULL);
 
-    dc_store_options o = {.size = sizeof o, .path = dir, .create_if_missing = true};
-    dc_store *s = NULL;
-    assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
+    dc_store *s = lsm_env_store(&E);
     dc_write_options wo = {.size = sizeof wo, .sync = DC_SYNC_ALWAYS};
     for (int i = 0; i < 100; i++) {
         char k[16];
@@ -223,13 +233,10 @@ static void test_full_compaction_leaves_only_live_files(void **state)
     lsm_env E;
     lsm_env_open(&E, "/tmp/datacave-compact-XXXXXX", NULL);
     const char *dir = E.dir;
-    dc_module *m = E.m;
     const dc_storage_vtable *vt = E.vt;
     dc_error err;
     dc_error_init(&err);
-    dc_store_options o = {.size = sizeof o, .path = dir, .create_if_missing = true};
-    dc_store *s = NULL;
-    assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
+    dc_store *s = lsm_env_store(&E);
     dc_write_options wo = {.size = sizeof wo, .sync = DC_SYNC_NONE};
     /* Three overlapping tables: each round rewrites every key. */
     for (int round = 0; round < 3; round++) {
@@ -320,7 +327,6 @@ static void test_writes_go_on_during_compaction(void **state)
                  "[module.lsm]\nl0_compaction_trigger = 2\n"
                  "bulk_write_bytes = 16384\n");
     const char *dir = E.dir;
-    dc_module *m = E.m;
     const dc_storage_vtable *vt = E.vt;
     dc_error err;
     dc_error_init(&err);
@@ -331,9 +337,7 @@ static void test_writes_go_on_during_compaction(void **state)
     assert_non_null(hf);
     fclose(hf);
     assert_int_equal(setenv("DATACAVE_TEST_HOLD_COMPACTION", hold, 1), 0);
-    dc_store_options o = {.size = sizeof o, .path = dir, .create_if_missing = true};
-    dc_store *s = NULL;
-    assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
+    dc_store *s = lsm_env_store(&E);
     assert_int_equal(unsetenv("DATACAVE_TEST_HOLD_COMPACTION"), 0);
 
     /* Two L0 tables over the same keys: a compaction starts, and holds. */
@@ -397,7 +401,7 @@ static void test_writes_go_on_during_compaction(void **state)
     vt->close(s);
 
     /* And all of it after a reopen. */
-    assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
+    s = lsm_env_store(&E);
     for (int i = 0; i < 2000; i += 7) {
         char k[16], want[32];
         got g;
@@ -424,14 +428,10 @@ static void test_bulk_write_after_range_delete(void **state)
     lsm_env E;
     lsm_env_open(&E, "/tmp/datacave-bulkrange-XXXXXX",
                  "[module.lsm]\nbulk_write_bytes = 64\n");
-    const char *dir = E.dir;
-    dc_module *m = E.m;
     const dc_storage_vtable *vt = E.vt;
     dc_error err;
     dc_error_init(&err);
-    dc_store_options o = {.size = sizeof o, .path = dir, .create_if_missing = true};
-    dc_store *s = NULL;
-    assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
+    dc_store *s = lsm_env_store(&E);
     dc_write_options wo = {.size = sizeof wo, .sync = DC_SYNC_NONE};
     /* k00..k29 "old": the first half in a table file, the rest in the
      * memtable. */
@@ -488,7 +488,7 @@ static void test_bulk_write_after_range_delete(void **state)
         }
         /* And the same after a reopen. */
         vt->close(s);
-        assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
+        s = lsm_env_store(&E);
     }
     vt->close(s);
     lsm_env_close(&E);
@@ -518,10 +518,7 @@ static void test_bulk_write_in_two_files(void **state)
     const dc_storage_vtable *vt = E.vt;
     dc_error err;
     dc_error_init(&err);
-    dc_store_options o = {.size = sizeof o, .path = E.dir,
-                          .create_if_missing = true};
-    dc_store *s = NULL;
-    assert_int_equal(vt->open(E.m->instance, &o, &s, &err), DC_OK);
+    dc_store *s = lsm_env_store(&E);
     dc_write_options wo = {.size = sizeof wo, .sync = DC_SYNC_NONE};
     enum { N = 300000 };
     char (*keys)[16] = malloc(sizeof(*keys) * 2 * N);
@@ -581,7 +578,7 @@ static void test_bulk_write_in_two_files(void **state)
         vt->iter_close(it);
         assert_int_equal(n, N + 100000);
         vt->close(s);
-        assert_int_equal(vt->open(E.m->instance, &o, &s, &err), DC_OK);
+        s = lsm_env_store(&E);
     }
     vt->close(s);
     free(ops);
@@ -599,14 +596,10 @@ static void test_compact_drops_dead_versions(void **state)
     (void)state;
     lsm_env E;
     lsm_env_open(&E, "/tmp/datacave-compactdead-XXXXXX", NULL);
-    const char *dir = E.dir;
-    dc_module *m = E.m;
     const dc_storage_vtable *vt = E.vt;
     dc_error err;
     dc_error_init(&err);
-    dc_store_options o = {.size = sizeof o, .path = dir, .create_if_missing = true};
-    dc_store *s = NULL;
-    assert_int_equal(vt->open(m->instance, &o, &s, &err), DC_OK);
+    dc_store *s = lsm_env_store(&E);
     dc_write_options wo = {.size = sizeof wo, .sync = DC_SYNC_NONE};
     uint64_t x = 88172645463325252u; /* xorshift: values that do not compress */
     for (int version = 0; version < 2; version++)
