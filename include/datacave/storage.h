@@ -23,7 +23,7 @@
 #include "error.h"
 
 #define DC_STORAGE_VTABLE_MAJOR 0
-#define DC_STORAGE_VTABLE_MINOR 2
+#define DC_STORAGE_VTABLE_MINOR 3
 
 typedef struct dc_store dc_store;
 typedef struct dc_snapshot dc_snapshot;
@@ -199,6 +199,19 @@ typedef struct dc_storage_vtable {
      * store except close(), which waits for it.  `info` may be NULL. */
     int (*checkpoint)(void *instance, const char *path, const char *dest,
                       dc_checkpoint_info *info, dc_error *err);
+
+    /* Optional (NULL: unsupported; since 0.3).  *count gets an estimate of
+     * the number of keys in [lo, hi) (hi NULL: no upper bound) from what
+     * the store knows without reading them, at a cost that grows with the
+     * number of its files and of its in-memory entries in the range, not
+     * with the keys on disk.  Every version and deletion the store still
+     * keeps may count, so after overwrites or deletions not yet compacted
+     * away the estimate can exceed the live keys; with neither, it is
+     * close to them (the lsm engine: within a data block at each end of
+     * each table file the range covers in part). */
+    int (*approx_count)(dc_store *s, const uint8_t *lo, size_t lo_len,
+                        const uint8_t *hi, size_t hi_len, uint64_t *count,
+                        dc_error *err);
 } dc_storage_vtable;
 
 #endif

@@ -646,6 +646,82 @@ static int lsm_key_seq(dc_store *s, const uint8_t *key, size_t key_len,
     return DC_OK;
 }
 
+/* approx_count(): see storage.h.  The memtables are walked over the range,
+ * counting puts; a table file counts its entries, or when the range covers
+ * it in part, the share its index gives (lsm_sst_approx_entries). */
+static int lsm_approx_count(dc_store *s, const uint8_t *lo, size_t lo_len,
+                            const uint8_t *hi, size_t hi_len, uint64_t *count,
+                            dc_error *err)
+{
+    if ((lo == NULL && lo_len > 0) || (hi == NULL && hi_len > 0) ||
+        count == NULL)
+        return dc_error_set(err, DC_EINVAL, LSM_SQLSTATE_BAD_ARG,
+                            "approx_count: NULL key or count");
+    *count = 0;
+    if (lo == NULL)
+        lo = (const uint8_t *)"";
+    if (hi != NULL && lsm_user_cmp(lo, lo_len, hi, hi_len) >= 0)
+        return DC_OK;
+    buf lk = {0}, hk = {0};
+    if (!buf_set_ikey(&lk, lo, lo_len, lsm_pack_trailer(LSM_MAX_SEQ, 0xff)) ||
+        (hi != NULL &&
+         !buf_set_ikey(&hk, hi, hi_len, lsm_pack_trailer(LSM_MAX_SEQ, 0xff)))) {
+        free(lk.p);
+        free(hk.p);
+        return oom(err, "approx_count");
+    }
+    read_state rs;
+    read_state_get(s, false, 0, &rs);
+    uint64_t n = 0;
+    lsm_memtable *mts[2] = {rs.mem, rs.imm};
+    for (int i = 0; i < 2; i++) {
+        if (mts[i] == NULL)
+            continue;
+        lsm_memtable_iter mi;
+        lsm_memtable_iter_init(&mi, mts[i]);
+        for (lsm_memtable_iter_seek(&mi, lk.p, lk.len);
+             lsm_memtable_iter_valid(&mi); lsm_memtable_iter_next(&mi)) {
+            const uint8_t *k;
+            size_t kn;
+            lsm_memtable_iter_key(&mi, &k, &kn);
+            if (hi != NULL && lsm_user_cmp(k, ukey_len(kn), hi, hi_len) >= 0)
+                break;
+            if ((ikey_trailer(k, kn) & 0xff) == LSM_TYPE_PUT)
+                n++;
+        }
+    }
+    int rc = DC_OK;
+    for (int l = 0; l < LSM_LEVELS && rc == DC_OK; l++) {
+        for (size_t i = 0; i < rs.v->nfiles[l] && rc == DC_OK; i++) {
+            const lsm_file *f = rs.v->files[l][i];
+            const uint8_t *fs = f->smallest, *fl = f->largest;
+            size_t fsn = ukey_len(f->smallest_len), fln = ukey_len(f->largest_len);
+            if (lsm_user_cmp(fl, fln, lo, lo_len) < 0 ||
+                (hi != NULL && lsm_user_cmp(fs, fsn, hi, hi_len) >= 0))
+                continue;
+            if (lsm_user_cmp(fs, fsn, lo, lo_len) >= 0 &&
+                (hi == NULL || lsm_user_cmp(fl, fln, hi, hi_len) < 0)) {
+                n += f->entries;
+                continue;
+            }
+            lsm_sst *t;
+            if ((rc = lsm_tcache_get(s->tc, f->number, &t, err)) != DC_OK)
+                break;
+            uint64_t part = 0;
+            rc = lsm_sst_approx_entries(t, lk.p, lk.len, hi ? hk.p : NULL,
+                                        hk.len, &part, err);
+            lsm_tcache_release(s->tc, t);
+            n += part;
+        }
+    }
+    read_state_put(&rs);
+    free(lk.p);
+    free(hk.p);
+    if (rc == DC_OK)
+        *count = n;
+    return rc;
+}
+
 /* ==== internal iterators ================================================ */
 
 /* A source of internal keys in lsm_ikey_cmp order: a memtable, one table,
@@ -3828,6 +3904,7 @@ static const dc_storage_vtable lsm_vtable = {
     .compact = lsm_compact,
     .stats = lsm_stats,
     .checkpoint = lsm_checkpoint,
+    .approx_count = lsm_approx_count,
 };
 
 static const dc_module_desc lsm_desc = {

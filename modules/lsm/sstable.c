@@ -742,6 +742,7 @@ struct lsm_sst {
     uint8_t *t_index_data;
     lsm_block t_index;
     uint64_t t_index_off;
+    uint64_t t_blocks_end; /* the end of the data blocks            */
     uint8_t *t_filter; /* NULL: no filter                       */
     size_t t_filter_len;
     _Atomic uint64_t t_bloom_checked;
@@ -1066,6 +1067,10 @@ int lsm_sst_open(const char *dir, uint64_t file_number,
     handle fh = {lsm_get_fixed64(ft + 16), lsm_get_fixed64(ft + 24)};
     size_t len;
     t->t_index_off = ih.off;
+    /* The filter and the index follow the data blocks. */
+    t->t_blocks_end = ih.off;
+    if ((fh.size != 0 || fh.off != 0) && fh.off < t->t_blocks_end)
+        t->t_blocks_end = fh.off;
     if ((rc = load_block(t, ROLE_INDEX, ih, &t->t_index_data, &len, err)) !=
         0)
         goto fail;
@@ -1137,6 +1142,54 @@ uint64_t lsm_sst_entries(const lsm_sst *t)
 {
     return t->t_entries;
 }
+/* The data offset of the block the index iterator is on; the end of the
+ * data blocks when it is past them all. */
+static int index_offset(lsm_sst *t, const lsm_block_iter *ix, uint64_t *off,
+                        dc_error *err)
+{
+    if (ix->bi_status)
+        return corrupt(err, t, t->t_index_off, "bad entry in the index block");
+    *off = t->t_blocks_end;
+    if (!lsm_block_iter_valid(ix))
+        return DC_OK;
+    handle h;
+    if (decode_handle(ix->bi_val, ix->bi_val_len, &h) != DC_OK)
+        return corrupt(err, t, t->t_index_off, "bad block handle in the index");
+    if (h.off < *off)
+        *off = h.off;
+    return DC_OK;
+}
+
+int lsm_sst_approx_entries(lsm_sst *t, const uint8_t *lo, size_t lo_len,
+                           const uint8_t *hi, size_t hi_len, uint64_t *n,
+                           dc_error *err)
+{
+    *n = 0;
+    if (t->t_entries == 0)
+        return DC_OK;
+    lsm_block_iter ix;
+    lsm_block_iter_init(&ix, &t->t_index, ikey_cmp);
+    uint64_t first = 0, a = 0, b = t->t_blocks_end;
+    lsm_block_iter_seek_first(&ix);
+    int rc = index_offset(t, &ix, &first, err);
+    if (rc == DC_OK) {
+        lsm_block_iter_seek(&ix, lo, lo_len);
+        rc = index_offset(t, &ix, &a, err);
+    }
+    if (rc == DC_OK && hi != NULL) {
+        lsm_block_iter_seek(&ix, hi, hi_len);
+        rc = index_offset(t, &ix, &b, err);
+    }
+    lsm_block_iter_free(&ix);
+    if (rc == DC_OK && b > a && t->t_blocks_end > first)
+        *n = (uint64_t)((double)t->t_entries * (double)(b - a) /
+                            (double)(t->t_blocks_end - first) +
+                        0.5);
+    if (*n > t->t_entries)
+        *n = t->t_entries;
+    return rc;
+}
+
 uint32_t lsm_sst_key_id(const lsm_sst *t)
 {
     return t->t_key_id;

@@ -153,6 +153,13 @@ void lsm_sst_close(lsm_sst *t);
 uint64_t lsm_sst_file_number(const lsm_sst *t);
 uint64_t lsm_sst_file_size(const lsm_sst *t);
 uint64_t lsm_sst_entries(const lsm_sst *t);
+/* An estimate of the entries with internal keys in [lo, hi) (hi NULL: to
+ * the end), from the index alone: the entries times the share of the data
+ * bytes between the blocks where lo and hi would be found.  A range
+ * within one block estimates as 0 or as the whole block's share. */
+int lsm_sst_approx_entries(lsm_sst *t, const uint8_t *lo, size_t lo_len,
+                           const uint8_t *hi, size_t hi_len, uint64_t *n,
+                           dc_error *err);
 /* The encryption key id in the file's header (0: not encrypted). */
 uint32_t lsm_sst_key_id(const lsm_sst *t);
 const char *lsm_sst_path(const lsm_sst *t);

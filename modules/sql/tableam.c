@@ -1056,6 +1056,17 @@ int sql_index_drop_storage(sql_txn *txn, const sql_index *ix, dc_error *err)
     return sql_txn_drop_range(txn, lo, 4, hi, 4, err);
 }
 
+int sql_table_approx_rows(sql_txn *txn, const sql_engine *eng,
+                          const sql_table *t, uint64_t *n, dc_error *err)
+{
+    uint8_t lo[4], hi[4];
+    rel_bounds(t->oid, lo, hi);
+    if (!DC_HAS_FIELD(eng->sv, dc_storage_vtable, approx_count) ||
+        eng->sv->approx_count == NULL || sql_txn_wrote_range(txn, lo, 4, hi, 4))
+        return DC_EUNSUPPORTED;
+    return eng->sv->approx_count(eng->store, lo, 4, hi, 4, n, err);
+}
+
 static int compact_rel(const sql_engine *eng, uint32_t oid, dc_error *err)
 {
     uint8_t lo[4], hi[4];

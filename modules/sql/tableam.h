@@ -125,6 +125,13 @@ int sql_table_clear(sql_txn *txn, const sql_table *t, dc_error *err);
  * commit (sql_txn_drop_range). */
 int sql_table_drop_storage(sql_txn *txn, const sql_table *t, dc_error *err);
 int sql_index_drop_storage(sql_txn *txn, const sql_index *ix, dc_error *err);
+/* An estimate of the table's rows from the storage engine's approx_count
+ * over its key range, in *n.  DC_EUNSUPPORTED (and *n untouched) when the
+ * engine has none or when the transaction has written the table: the
+ * estimate sees committed data only. */
+int sql_table_approx_rows(sql_txn *txn, const sql_engine *eng,
+                          const sql_table *t, uint64_t *n, dc_error *err);
+
 /* VACUUM FULL of a table: compact the storage of its rows and of its
  * secondary indexes, so that versions no snapshot needs and deleted keys
  * are gone from disk.  Nothing to do (DC_OK) for a storage engine without

@@ -780,6 +780,20 @@ static int ws_set(sql_txn *t, const uint8_t *key, size_t klen, int kind,
     return DC_OK;
 }
 
+bool sql_txn_wrote_range(sql_txn *t, const uint8_t *lo, size_t lolen,
+                         const uint8_t *hi, size_t hilen)
+{
+    for (size_t i = 0; i < t->nranges; i++)
+        if (key_cmp(t->ranges[i].lo, t->ranges[i].lolen, hi, hilen) < 0 &&
+            key_cmp(lo, lolen, t->ranges[i].hi, t->ranges[i].hilen) < 0)
+            return true;
+    ws_node *n = ws_seek(t, lo, lolen, NULL);
+    for (; n != NULL && key_cmp(n->key, n->klen, hi, hilen) < 0; n = n->next[0])
+        if (n->kind != WS_ABSENT)
+            return true;
+    return false;
+}
+
 static int check_writable(sql_txn *t, dc_error *err)
 {
     if (t->read_only)

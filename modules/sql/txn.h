@@ -71,6 +71,10 @@ sql_isolation sql_txn_isolation(const sql_txn *t);
 bool sql_txn_read_only(const sql_txn *t);
 /* True once the transaction has written anything. */
 bool sql_txn_has_writes(const sql_txn *t);
+/* True when the transaction has written a key in [lo, hi) or deleted a
+ * range that meets it. */
+bool sql_txn_wrote_range(sql_txn *t, const uint8_t *lo, size_t lolen,
+                         const uint8_t *hi, size_t hilen);
 void sql_txn_set_lock_timeout(sql_txn *t, uint32_t ms);
 
 /* Commit: write the write set as one batch with the engine's sync mode

@@ -586,6 +586,124 @@ static void test_bulk_write_in_two_files(void **state)
     lsm_env_close(&E);
 }
 
+/* The exact count of keys in [lo, hi) through an iterator. */
+static uint64_t iter_count(const dc_storage_vtable *vt, dc_store *s,
+                           const char *lo, const char *hi)
+{
+    dc_error err;
+    dc_error_init(&err);
+    dc_read_options ro = {.size = sizeof ro};
+    dc_iter *it = NULL;
+    assert_int_equal(vt->iter_open(s, &ro, &it, &err), DC_OK);
+    uint64_t n = 0;
+    for (vt->iter_seek(it, (const uint8_t *)lo, strlen(lo)); vt->iter_valid(it);
+         vt->iter_next(it)) {
+        const uint8_t *k;
+        size_t kn;
+        vt->iter_key(it, &k, &kn);
+        if (hi != NULL) {
+            size_t hn = strlen(hi);
+            int c = memcmp(k, hi, kn < hn ? kn : hn);
+            if (c > 0 || (c == 0 && kn >= hn))
+                break;
+        }
+        n++;
+    }
+    assert_int_equal(vt->iter_status(it, &err), DC_OK);
+    vt->iter_close(it);
+    return n;
+}
+
+static uint64_t approx(const dc_storage_vtable *vt, dc_store *s,
+                       const char *lo, const char *hi)
+{
+    dc_error err;
+    dc_error_init(&err);
+    uint64_t n = UINT64_MAX;
+    assert_int_equal(vt->approx_count(s, (const uint8_t *)lo, strlen(lo),
+                                      (const uint8_t *)hi, hi ? strlen(hi) : 0,
+                                      &n, &err),
+                     DC_OK);
+    return n;
+}
+
+/* approx_count() against the exact count of each range: relations "a",
+ * "b" and "c" of different sizes written in one batch (so that table
+ * files hold several of them and the index must split a file), more rows
+ * of "b" left in the memtable, and ranges that are empty, reversed or
+ * beyond every key.  Within 2% plus two blocks' worth of entries. */
+static void test_approx_count(void **state)
+{
+    (void)state;
+    lsm_env E;
+    lsm_env_open(&E, "/tmp/datacave-approx-XXXXXX",
+                 "[module.lsm]\nbulk_write_bytes = 65536\n");
+    const dc_storage_vtable *vt = E.vt;
+    assert_true(DC_HAS_FIELD(vt, dc_storage_vtable, approx_count));
+    assert_non_null(vt->approx_count);
+    dc_error err;
+    dc_error_init(&err);
+    dc_store *s = lsm_env_store(&E);
+    dc_write_options wo = {.size = sizeof wo, .sync = DC_SYNC_NONE};
+    static const struct { const char *p; int n; } rel[] = {
+        {"a", 5000}, {"b", 120000}, {"c", 40000}};
+    size_t total = 0;
+    for (int r = 0; r < 3; r++)
+        total += (size_t)rel[r].n;
+    char (*keys)[16] = malloc(sizeof(*keys) * total);
+    dc_batch_op *ops = malloc(sizeof *ops * total);
+    assert_non_null(keys);
+    assert_non_null(ops);
+    char val[40];
+    memset(val, 'v', sizeof val);
+    size_t n = 0;
+    for (int r = 0; r < 3; r++)
+        for (int i = 0; i < rel[r].n; i++, n++) {
+            snprintf(keys[n], sizeof keys[n], "%s%07d", rel[r].p, 2 * i);
+            ops[n] = (dc_batch_op){DC_OP_PUT, (const uint8_t *)keys[n], 8,
+                                   (const uint8_t *)val, sizeof val};
+        }
+    assert_int_equal(vt->write(s, &wo, ops, n, NULL, &err), DC_OK);
+    /* Odd keys of "b" through the memtable. */
+    for (int i = 0; i < 3000; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "b%07d", 2 * i + 1);
+        dc_batch_op op = {DC_OP_PUT, (const uint8_t *)k, 8,
+                          (const uint8_t *)val, sizeof val};
+        assert_int_equal(vt->write(s, &wo, &op, 1, NULL, &err), DC_OK);
+    }
+    static const char *ranges[][2] = {
+        {"a", "b"}, {"b", "c"}, {"c", "d"}, {"", NULL}, {"b", NULL},
+        {"a0001000", "a0003000"}, {"b0100000", "c0010000"}};
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+            uint64_t want = iter_count(vt, s, ranges[i][0], ranges[i][1]);
+            uint64_t got = approx(vt, s, ranges[i][0], ranges[i][1]);
+            /* A 4 KiB block holds about 80 of these entries. */
+            double slack = (double)want * 0.02 + 2 * 100;
+            if ((double)got < (double)want - slack ||
+                (double)got > (double)want + slack)
+                fail_msg("[%s, %s): approx %llu, exact %llu (pass %d)",
+                         ranges[i][0], ranges[i][1] ? ranges[i][1] : "end",
+                         (unsigned long long)got, (unsigned long long)want,
+                         pass);
+        }
+        assert_int_equal(approx(vt, s, "d", NULL), 0);
+        assert_int_equal(approx(vt, s, "c", "b"), 0);
+        assert_int_equal(approx(vt, s, "b", "b"), 0);
+        assert_int_equal(approx(vt, s, "a00000001", "a00000002"), 0);
+        /* The second pass reads from table files only. */
+        assert_int_equal(vt->flush(s, &err), DC_OK);
+    }
+    uint64_t dummy;
+    assert_int_equal(vt->approx_count(s, NULL, 3, NULL, 0, &dummy, &err),
+                     DC_EINVAL);
+    vt->close(s);
+    free(ops);
+    free(keys);
+    lsm_env_close(&E);
+}
+
 /* compact() of everything leaves nothing a read cannot see: with every
  * version written to the memtable (two versions of each key, most keys
  * then deleted), the flushed table moves down unmerged, and only the
@@ -657,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_bulk_write_after_range_delete),
         cmocka_unit_test(test_bulk_write_in_two_files),
         cmocka_unit_test(test_compact_drops_dead_versions),
+        cmocka_unit_test(test_approx_count),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     dc_metrics_reset();
