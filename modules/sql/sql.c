@@ -1489,7 +1489,7 @@ static int run_in_txn(sql_session *s, const sql_stmt *st, const char *src,
         /* Space is reclaimed by compaction; VACUUM waits until the keys
          * of dropped relations are deleted (sql/gc.c), and VACUUM FULL
          * compacts the tables' storage at once.  ANALYZE (alone or with
-         * VACUUM) counts rows for the planner. */
+         * VACUUM) gives the planner row counts (ddl.c, analyze_table). */
         const sql_vacuum *v = st->u.vacuum;
         if (!v->is_analyze)
             sql_gc_wait(r.ctx.eng);
